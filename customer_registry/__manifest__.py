@@ -1,0 +1,37 @@
+# Copyright 2026 customer_registry contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Customer Registry",
+    "summary": "Pseudonymous customer register for Point of Sale: card codes, "
+    "profile, consents, personal data kept apart",
+    "version": "19.0.1.0.0",
+    "category": "Sales/Point of Sale",
+    "website": "https://github.com/customer-registry/customer_registry",
+    "author": "customer_registry contributors",
+    "license": "LGPL-3",
+    "application": False,
+    "installable": True,
+    "depends": ["point_of_sale"],
+    "external_dependencies": {"python": ["python-stdnum"]},
+    "data": [
+        "security/customer_registry_groups.xml",
+        "security/ir.model.access.csv",
+        "security/customer_registry_rules.xml",
+        "data/customer_allergen_data.xml",
+        "data/customer_diet_data.xml",
+        "views/customer_identity_views.xml",
+        "views/customer_consent_views.xml",
+        "views/customer_profile_views.xml",
+        "views/res_partner_views.xml",
+        "views/pos_order_views.xml",
+        "views/customer_registry_menus.xml",
+    ],
+    "demo": [
+        "demo/customer_registry_demo.xml",
+    ],
+    "assets": {
+        "point_of_sale._assets_pos": [
+            "customer_registry/static/src/app/**/*",
+        ],
+    },
+}

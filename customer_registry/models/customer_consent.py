@@ -1,0 +1,71 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+HEALTH = "health"
+MARKETING = "marketing"
+
+
+class CustomerConsent(models.Model):
+    """Evidence of an explicit consent: who recorded it and when, never edited.
+
+    Withdrawing stamps the consent instead of deleting it, so the register
+    keeps proof of what was allowed at any time.
+    """
+
+    _name = "customer.consent"
+    _description = "Customer Consent"
+    _order = "given_at desc, id desc"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Member", required=True, index=True, ondelete="cascade",
+        domain=[("is_registry_member", "=", True)],
+    )
+    pseudonym = fields.Char(related="partner_id.pseudonym")
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    purpose = fields.Selection(
+        [
+            (HEALTH, "Allergies and dietary restrictions"),
+            (MARKETING, "Marketing"),
+        ],
+        required=True,
+    )
+    given_at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    recorded_by_id = fields.Many2one(
+        "res.users", string="Recorded By", required=True, readonly=True, default=lambda self: self.env.user
+    )
+    withdrawn_at = fields.Datetime(readonly=True)
+    withdrawn_by_id = fields.Many2one("res.users", string="Withdrawn By", readonly=True)
+    is_valid = fields.Boolean(compute="_compute_is_valid", store=True, string="Valid")
+
+    @api.depends("withdrawn_at")
+    def _compute_is_valid(self):
+        for consent in self:
+            consent.is_valid = not consent.withdrawn_at
+
+    @api.depends("purpose", "pseudonym", "given_at")
+    def _compute_display_name(self):
+        purposes = dict(self._fields["purpose"]._description_selection(self.env))
+        for consent in self:
+            consent.display_name = f"{consent.pseudonym or ''} {purposes.get(consent.purpose, '')}".strip()
+
+    _evidence_fields = frozenset(("partner_id", "company_id", "purpose", "given_at", "recorded_by_id"))
+
+    def write(self, vals):
+        if self._evidence_fields.intersection(vals):
+            raise UserError(self.env._("A consent is evidence: record a new one instead of editing it."))
+        return super().write(vals)
+
+    def action_withdraw(self):
+        """Withdraw; health data the consent covered is erased at once."""
+        valid = self.filtered("is_valid")
+        if not valid:
+            return True
+        valid.write({"withdrawn_at": fields.Datetime.now(), "withdrawn_by_id": self.env.user.id})
+        health_members = valid.filtered(lambda c: c.purpose == HEALTH).partner_id
+        health_members.filtered(lambda p: not p.has_health_consent).sudo().write(
+            {"registry_allergen_ids": [fields.Command.clear()], "registry_diet_ids": [fields.Command.clear()]}
+        )
+        return True

@@ -1,0 +1,215 @@
+"""Shared plumbing for the test, demo and benchmark commands.
+
+It finds the Odoo 19 that the running Python imports, starts a throwaway
+PostgreSQL (or uses the one PGHOST/PGPORT/PGUSER/PGPASSWORD point at) and
+creates databases with the addon installed.  Nothing here installs Odoo.
+"""
+
+import contextlib
+import glob
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ADDON = "customer_registry"
+ODOO_HINT = (
+    "Odoo 19.0 is not importable by {python}.\n"
+    "Install it into this Python, e.g. from a source checkout of Odoo 19.0:\n"
+    "    pip install -r <odoo>/requirements.txt   (with PIP_CONSTRAINT holding 'setuptools<70')\n"
+    "    pip install --no-deps -e <odoo>\n"
+    "or run this command with PYTHON=/path/to/python-with-odoo.  See README.md."
+)
+
+
+def die(message):
+    sys.stderr.write(f"error: {message}\n")
+    sys.exit(2)
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def odoo_python():
+    return os.environ.get("PYTHON") or sys.executable
+
+
+def check_odoo():
+    """Return the addons directories of the importable Odoo 19, or die."""
+    python = odoo_python()
+    probe = (
+        "import odoo, odoo.release as r, sys; "
+        "print(r.version_info[0]); print('\\n'.join(odoo.__path__))"
+    )
+    proc = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        die(ODOO_HINT.format(python=python))
+    major, *odoo_dirs = proc.stdout.split()
+    if major != "19":
+        die(f"{python} imports Odoo {major}, this project needs Odoo 19.0.")
+    return addons_path(odoo_dirs)
+
+
+def addons_path(odoo_dirs):
+    """Odoo's addons: ODOO_ADDONS_PATH, else beside a source checkout."""
+    configured = os.environ.get("ODOO_ADDONS_PATH")
+    paths = configured.split(",") if configured else []
+    if not paths:
+        for odoo_dir in odoo_dirs:
+            for candidate in (Path(odoo_dir).parent / "addons", Path(odoo_dir) / "addons"):
+                if (candidate / "point_of_sale" / "__manifest__.py").is_file():
+                    paths.append(str(candidate))
+                    break
+    if not any(Path(p, "point_of_sale", "__manifest__.py").is_file() for p in paths):
+        die(
+            "Odoo's addons (point_of_sale among them) were not found beside the "
+            "importable odoo package; set ODOO_ADDONS_PATH to Odoo's addons directory."
+        )
+    return [str(REPO)] + paths
+
+
+def check_python_module(module, package):
+    python = odoo_python()
+    spec_probe = f"import importlib.util,sys; sys.exit(importlib.util.find_spec('{module}') is None)"
+    if subprocess.run([python, "-c", spec_probe], check=False).returncode:
+        die(f"{python} lacks the Python package '{package}': pip install {package}")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pg_bindir():
+    if os.environ.get("PG_BINDIR"):
+        return os.environ["PG_BINDIR"]
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if found:
+        return str(Path(found[-1]).parent)
+    initdb = shutil.which("initdb")
+    if initdb:
+        return str(Path(initdb).parent)
+    die("PostgreSQL server binaries not found: apt-get install postgresql (or set PG_BINDIR).")
+    return None
+
+
+class Postgres:
+    """Connection settings; `throwaway()` starts a private server."""
+
+    def __init__(self, host, port, user, password=None):
+        self.host, self.port, self.user, self.password = host, str(port), user, password
+
+    def odoo_args(self):
+        args = [f"--db_host={self.host}", f"--db_port={self.port}", f"--db_user={self.user}"]
+        if self.password:
+            args.append(f"--db_password={self.password}")
+        return args
+
+    def env(self):
+        env = dict(os.environ, PGHOST=self.host, PGPORT=self.port, PGUSER=self.user)
+        if self.password:
+            env["PGPASSWORD"] = self.password
+        return env
+
+    def run(self, *args, **kwargs):
+        return subprocess.run(list(args), env=self.env(), check=True, **kwargs)
+
+    def psql(self, sql, dbname="postgres"):
+        return self.run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dbname, "-c", sql)
+
+    def drop(self, dbname):
+        self.run("dropdb", "--if-exists", "--force", dbname)
+
+
+def _as_postgres_user():
+    """initdb and postgres refuse root: run them as the 'postgres' account."""
+    if os.geteuid() != 0:
+        return {}
+    try:
+        account = pwd.getpwnam("postgres")
+    except KeyError:
+        die("running as root needs the 'postgres' account (apt-get install postgresql)")
+
+    def demote():
+        os.setgid(account.pw_gid)
+        os.setuid(account.pw_uid)
+
+    return {"preexec_fn": demote, "account": account}
+
+
+@contextlib.contextmanager
+def postgres():
+    """The PostgreSQL from PGHOST if set, else a throwaway one stopped on exit."""
+    if os.environ.get("PGHOST"):
+        yield Postgres(
+            os.environ["PGHOST"],
+            os.environ.get("PGPORT", "5432"),
+            os.environ.get("PGUSER") or pwd.getpwuid(os.getuid()).pw_name,
+            os.environ.get("PGPASSWORD"),
+        )
+        return
+    bindir = pg_bindir()
+    demote = _as_postgres_user()
+    account = demote.pop("account", None)
+    datadir = tempfile.mkdtemp(prefix="customer_registry_pg_")
+    if account:
+        os.chown(datadir, account.pw_uid, account.pw_gid)
+    port = free_port()
+    logfile = os.path.join(datadir, "server.log")
+    quiet = {"stdout": subprocess.DEVNULL, "cwd": "/"}
+    try:
+        subprocess.run(
+            [f"{bindir}/initdb", "-D", f"{datadir}/data", "-U", "postgres", "-A", "trust", "-E", "UTF8",
+             "--locale=C.UTF-8"], check=True, **quiet, **demote)
+        options = f"-h 127.0.0.1 -p {port} -k {datadir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+        subprocess.run(
+            [f"{bindir}/pg_ctl", "-D", f"{datadir}/data", "-l", logfile, "-o", options, "-w", "start"],
+            check=True, **quiet, **demote)
+    except subprocess.CalledProcessError as exc:
+        shutil.rmtree(datadir, ignore_errors=True)
+        die(f"could not start a throwaway PostgreSQL: {exc}")
+    log(f"throwaway PostgreSQL on 127.0.0.1:{port} ({datadir})")
+    server = Postgres("127.0.0.1", port, "postgres")
+    # Odoo refuses to connect as 'postgres'; give it a superuser of its own.
+    server.psql("CREATE ROLE odoo LOGIN SUPERUSER")
+    try:
+        yield Postgres("127.0.0.1", port, "odoo")
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        subprocess.run([f"{bindir}/pg_ctl", "-D", f"{datadir}/data", "-m", "immediate", "-w", "stop"],
+                       check=False, **quiet, **demote)
+        shutil.rmtree(datadir, ignore_errors=True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        log("PostgreSQL stopped")
+
+
+def odoo_command(pg, addons, *args):
+    return [odoo_python(), "-m", "odoo", "server", f"--addons-path={','.join(addons)}",
+            *pg.odoo_args(), *args]
+
+
+def install(pg, addons, dbname, modules=ADDON, demo=False, extra=()):
+    """Create `dbname` with `modules` installed (Odoo prints its own progress)."""
+    pg.drop(dbname)
+    cmd = odoo_command(pg, addons, "-d", dbname, "-i", modules, "--stop-after-init",
+                       "--log-level=warn", "--max-cron-threads=0", "--http-interface=127.0.0.1",
+                       "--http-port", str(free_port()),
+                       *(["--with-demo"] if demo else []), *extra)
+    log(f"installing {modules} into {dbname}")
+    started = time.monotonic()
+    subprocess.run(cmd, check=True, cwd=REPO)
+    log(f"installed in {time.monotonic() - started:.0f} s")
+
+
+def have_module(name):
+    return importlib.util.find_spec(name) is not None
