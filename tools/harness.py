@@ -213,3 +213,19 @@ def install(pg, addons, dbname, modules=ADDON, demo=False, extra=()):
 
 def have_module(name):
     return importlib.util.find_spec(name) is not None
+
+
+@contextlib.contextmanager
+def odoo_registry(pg, addons, dbname):
+    """Odoo's registry of `dbname`, loaded in this process (for benchmarks)."""
+    import odoo  # noqa: PLC0415 - only the callers that load Odoo in-process need it
+    from odoo.modules.registry import Registry  # noqa: PLC0415
+    from odoo.tools import config  # noqa: PLC0415
+
+    config.parse_config([f"--addons-path={','.join(addons)}", *pg.odoo_args(), "-d", dbname,
+                         "--log-level=warn", "--max-cron-threads=0"])
+    registry = Registry(dbname)
+    try:
+        yield registry
+    finally:
+        odoo.sql_db.close_all()
