@@ -7,7 +7,6 @@ creates databases with the addon installed.  Nothing here installs Odoo.
 
 import contextlib
 import glob
-import importlib.util
 import os
 import pwd
 import shutil
@@ -211,8 +210,18 @@ def install(pg, addons, dbname, modules=ADDON, demo=False, extra=()):
     log(f"installed in {time.monotonic() - started:.0f} s")
 
 
-def have_module(name):
-    return importlib.util.find_spec(name) is not None
+def update(pg, addons, dbname, modules=ADDON):
+    cmd = odoo_command(pg, addons, "-d", dbname, "-u", modules, "--stop-after-init", "--log-level=warn",
+                       "--max-cron-threads=0", "--http-interface=127.0.0.1", "--http-port", str(free_port()))
+    log(f"updating {modules} in {dbname}")
+    subprocess.run(cmd, check=True, cwd=REPO)
+
+
+def database_exists(pg, dbname):
+    out = subprocess.run(["psql", "-X", "-At", "-d", "postgres", "-c",
+                          f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'"],
+                         env=pg.env(), capture_output=True, text=True, check=True).stdout
+    return out.strip() == "1"
 
 
 @contextlib.contextmanager
