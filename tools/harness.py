@@ -192,8 +192,8 @@ def postgres():
         log("PostgreSQL stopped")
 
 
-def odoo_command(pg, addons, *args):
-    return [odoo_python(), "-m", "odoo", "server", f"--addons-path={','.join(addons)}",
+def odoo_command(pg, addons, *args, command="server"):
+    return [odoo_python(), "-m", "odoo", command, f"--addons-path={','.join(addons)}",
             *pg.odoo_args(), *args]
 
 
@@ -227,9 +227,10 @@ def database_exists(pg, dbname):
 @contextlib.contextmanager
 def odoo_registry(pg, addons, dbname):
     """Odoo's registry of `dbname`, loaded in this process (for benchmarks)."""
-    import odoo  # noqa: PLC0415 - only the callers that load Odoo in-process need it
-    from odoo.modules.registry import Registry  # noqa: PLC0415
-    from odoo.tools import config  # noqa: PLC0415
+    # Imported here: the commands only load Odoo in-process when a benchmark asks.
+    import odoo
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
 
     config.parse_config([f"--addons-path={','.join(addons)}", *pg.odoo_args(), "-d", dbname,
                          "--log-level=warn", "--max-cron-threads=0"])
