@@ -146,6 +146,10 @@ def _as_postgres_user():
     return {"preexec_fn": demote, "account": account}
 
 
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 @contextlib.contextmanager
 def postgres():
     """The PostgreSQL from PGHOST if set, else a throwaway one stopped on exit."""
@@ -178,6 +182,8 @@ def postgres():
         shutil.rmtree(datadir, ignore_errors=True)
         die(f"could not start a throwaway PostgreSQL: {exc}")
     log(f"throwaway PostgreSQL on 127.0.0.1:{port} ({datadir})")
+    # A CI timeout or `kill` sends SIGTERM: unwind so the server is stopped too.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     server = Postgres("127.0.0.1", port, "postgres")
     # Odoo refuses to connect as 'postgres'; give it a superuser of its own.
     server.psql("CREATE ROLE odoo LOGIN SUPERUSER")
