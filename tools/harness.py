@@ -45,10 +45,7 @@ def odoo_python():
 def check_odoo():
     """Return the addons directories of the importable Odoo 19, or die."""
     python = odoo_python()
-    probe = (
-        "import odoo, odoo.release as r, sys; "
-        "print(r.version_info[0]); print('\\n'.join(odoo.__path__))"
-    )
+    probe = "import odoo, odoo.release as r, sys; print(r.version_info[0]); print('\\n'.join(odoo.__path__))"
     proc = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         die(ODOO_HINT.format(python=python))
@@ -172,12 +169,29 @@ def postgres():
     quiet = {"stdout": subprocess.DEVNULL, "cwd": "/"}
     try:
         subprocess.run(
-            [f"{bindir}/initdb", "-D", f"{datadir}/data", "-U", "postgres", "-A", "trust", "-E", "UTF8",
-             "--locale=C.UTF-8"], check=True, **quiet, **demote)
+            [
+                f"{bindir}/initdb",
+                "-D",
+                f"{datadir}/data",
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            **quiet,
+            **demote,
+        )
         options = f"-h 127.0.0.1 -p {port} -k {datadir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         subprocess.run(
             [f"{bindir}/pg_ctl", "-D", f"{datadir}/data", "-l", logfile, "-o", options, "-w", "start"],
-            check=True, **quiet, **demote)
+            check=True,
+            **quiet,
+            **demote,
+        )
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(datadir, ignore_errors=True)
         die(f"could not start a throwaway PostgreSQL: {exc}")
@@ -191,25 +205,40 @@ def postgres():
         yield Postgres("127.0.0.1", port, "odoo")
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        subprocess.run([f"{bindir}/pg_ctl", "-D", f"{datadir}/data", "-m", "immediate", "-w", "stop"],
-                       check=False, **quiet, **demote)
+        subprocess.run(
+            [f"{bindir}/pg_ctl", "-D", f"{datadir}/data", "-m", "immediate", "-w", "stop"],
+            check=False,
+            **quiet,
+            **demote,
+        )
         shutil.rmtree(datadir, ignore_errors=True)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         log("PostgreSQL stopped")
 
 
 def odoo_command(pg, addons, *args, command="server"):
-    return [odoo_python(), "-m", "odoo", command, f"--addons-path={','.join(addons)}",
-            *pg.odoo_args(), *args]
+    return [odoo_python(), "-m", "odoo", command, f"--addons-path={','.join(addons)}", *pg.odoo_args(), *args]
 
 
 def install(pg, addons, dbname, modules=ADDON, demo=False, extra=()):
     """Create `dbname` with `modules` installed (Odoo prints its own progress)."""
     pg.drop(dbname)
-    cmd = odoo_command(pg, addons, "-d", dbname, "-i", modules, "--stop-after-init",
-                       "--log-level=warn", "--max-cron-threads=0", "--http-interface=127.0.0.1",
-                       "--http-port", str(free_port()),
-                       *(["--with-demo"] if demo else []), *extra)
+    cmd = odoo_command(
+        pg,
+        addons,
+        "-d",
+        dbname,
+        "-i",
+        modules,
+        "--stop-after-init",
+        "--log-level=warn",
+        "--max-cron-threads=0",
+        "--http-interface=127.0.0.1",
+        "--http-port",
+        str(free_port()),
+        *(["--with-demo"] if demo else []),
+        *extra,
+    )
     log(f"installing {modules} into {dbname}")
     started = time.monotonic()
     subprocess.run(cmd, check=True, cwd=REPO)
@@ -217,16 +246,32 @@ def install(pg, addons, dbname, modules=ADDON, demo=False, extra=()):
 
 
 def update(pg, addons, dbname, modules=ADDON):
-    cmd = odoo_command(pg, addons, "-d", dbname, "-u", modules, "--stop-after-init", "--log-level=warn",
-                       "--max-cron-threads=0", "--http-interface=127.0.0.1", "--http-port", str(free_port()))
+    cmd = odoo_command(
+        pg,
+        addons,
+        "-d",
+        dbname,
+        "-u",
+        modules,
+        "--stop-after-init",
+        "--log-level=warn",
+        "--max-cron-threads=0",
+        "--http-interface=127.0.0.1",
+        "--http-port",
+        str(free_port()),
+    )
     log(f"updating {modules} in {dbname}")
     subprocess.run(cmd, check=True, cwd=REPO)
 
 
 def database_exists(pg, dbname):
-    out = subprocess.run(["psql", "-X", "-At", "-d", "postgres", "-c",
-                          f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'"],
-                         env=pg.env(), capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["psql", "-X", "-At", "-d", "postgres", "-c", f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'"],
+        env=pg.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return out.strip() == "1"
 
 
@@ -238,8 +283,9 @@ def odoo_registry(pg, addons, dbname):
     from odoo.modules.registry import Registry
     from odoo.tools import config
 
-    config.parse_config([f"--addons-path={','.join(addons)}", *pg.odoo_args(), "-d", dbname,
-                         "--log-level=warn", "--max-cron-threads=0"])
+    config.parse_config(
+        [f"--addons-path={','.join(addons)}", *pg.odoo_args(), "-d", dbname, "--log-level=warn", "--max-cron-threads=0"]
+    )
     registry = Registry(dbname)
     try:
         yield registry

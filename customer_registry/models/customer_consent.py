@@ -18,13 +18,15 @@ class CustomerConsent(models.Model):
     _check_company_auto = True
 
     partner_id = fields.Many2one(
-        "res.partner", string="Member", required=True, index=True, ondelete="cascade",
+        "res.partner",
+        string="Member",
+        required=True,
+        index=True,
+        ondelete="cascade",
         domain=[("is_registry_member", "=", True)],
     )
     pseudonym = fields.Char(related="partner_id.pseudonym")
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     purpose = fields.Selection(
         [
             (HEALTH, "Allergies and dietary restrictions"),
@@ -56,16 +58,18 @@ class CustomerConsent(models.Model):
     def write(self, vals):
         if self._evidence_fields.intersection(vals):
             raise UserError(self.env._("A consent is evidence: record a new one instead of editing it."))
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.get("withdrawn_at"):
+            self._erase_uncovered_health_data()
+        return result
+
+    def _erase_uncovered_health_data(self):
+        members = self.filtered(lambda c: c.purpose == HEALTH).partner_id
+        members.filtered(lambda p: not p.has_health_consent).sudo().write(
+            {"registry_allergen_ids": [fields.Command.clear()], "registry_diet_ids": [fields.Command.clear()]}
+        )
 
     def action_withdraw(self):
         """Withdraw; health data the consent covered is erased at once."""
-        valid = self.filtered("is_valid")
-        if not valid:
-            return True
-        valid.write({"withdrawn_at": fields.Datetime.now(), "withdrawn_by_id": self.env.user.id})
-        health_members = valid.filtered(lambda c: c.purpose == HEALTH).partner_id
-        health_members.filtered(lambda p: not p.has_health_consent).sudo().write(
-            {"registry_allergen_ids": [fields.Command.clear()], "registry_diet_ids": [fields.Command.clear()]}
-        )
+        self.filtered("is_valid").write({"withdrawn_at": fields.Datetime.now(), "withdrawn_by_id": self.env.user.id})
         return True

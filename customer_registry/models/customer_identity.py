@@ -34,9 +34,7 @@ class CustomerIdentity(models.Model):
         "res.partner", string="Member", required=True, index=True, ondelete="cascade", readonly=True
     )
     pseudonym = fields.Char(related="partner_id.pseudonym")
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     legal_name = fields.Char()
     email = fields.Char()
     phone = fields.Char()
@@ -44,8 +42,9 @@ class CustomerIdentity(models.Model):
     street2 = fields.Char()
     zip = fields.Char()
     city = fields.Char()
-    state_id = fields.Many2one("res.country.state", string="State", ondelete="restrict",
-                               domain="[('country_id', '=?', country_id)]")
+    state_id = fields.Many2one(
+        "res.country.state", string="State", ondelete="restrict", domain="[('country_id', '=?', country_id)]"
+    )
     country_id = fields.Many2one("res.country", string="Country", ondelete="restrict")
     birthdate = fields.Date()
     notes = fields.Html()

@@ -11,6 +11,4 @@ class CustomerPreference(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", index=True)
 
-    _name_company_unique = models.Constraint(
-        "UNIQUE(name, company_id)", "A preference with this name already exists."
-    )
+    _name_company_unique = models.Constraint("UNIQUE(name, company_id)", "A preference with this name already exists.")

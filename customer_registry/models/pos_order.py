@@ -5,7 +5,11 @@ class PosOrder(models.Model):
     _inherit = "pos.order"
 
     pseudonym = fields.Char(
-        string="Member Code", compute="_compute_pseudonym", store=True, index=True, readonly=True,
+        string="Member Code",
+        compute="_compute_pseudonym",
+        store=True,
+        index=True,
+        readonly=True,
         help="The member's card code at order time: history and analytics need no personal data.",
     )
 

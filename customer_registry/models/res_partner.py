@@ -13,11 +13,16 @@ class ResPartner(models.Model):
     _rec_names_search = ["complete_name", "email", "ref", "vat", "company_registry", "pseudonym"]
 
     is_registry_member = fields.Boolean(
-        string="Registry Member", copy=False, index=True,
+        string="Registry Member",
+        copy=False,
+        index=True,
         help="Members are served by their card code; their personal data is kept apart.",
     )
     pseudonym = fields.Char(
-        string="Member Code", copy=False, readonly=True, index=True,
+        string="Member Code",
+        copy=False,
+        readonly=True,
+        index=True,
         help="Random card code, printable and scannable; never derived from personal data.",
     )
     pseudonym_formatted = fields.Char(string="Card Code", compute="_compute_pseudonym_formatted")
@@ -26,19 +31,21 @@ class ResPartner(models.Model):
         string="Greeting Name", help="What the member asked to be called; shown instead of the name."
     )
     registry_postal_area = fields.Char(
-        string="Postal Area", readonly=True, index=True,
+        string="Postal Area",
+        readonly=True,
+        index=True,
         help="First two digits of the member's postal code: an area, not an address.",
     )
-    registry_identity_ids = fields.One2many(
-        "customer.identity", "partner_id", string="Identity", groups=PII_GROUP
-    )
+    registry_identity_ids = fields.One2many("customer.identity", "partner_id", string="Identity", groups=PII_GROUP)
     registry_preference_ids = fields.Many2many("customer.preference", string="Preferences")
     registry_allergen_ids = fields.Many2many(
-        "customer.allergen", string="Allergies",
+        "customer.allergen",
+        string="Allergies",
         help="Health data: can only be stored while the member's health consent is valid.",
     )
     registry_diet_ids = fields.Many2many(
-        "customer.diet", string="Dietary Restrictions",
+        "customer.diet",
+        string="Dietary Restrictions",
         help="Health or religious data: can only be stored while the member's health consent is valid.",
     )
     registry_service_notes = fields.Text(
@@ -65,14 +72,17 @@ class ResPartner(models.Model):
             partner.has_health_consent = HEALTH in valid.mapped("purpose")
             partner.has_marketing_consent = MARKETING in valid.mapped("purpose")
 
-    @api.constrains("registry_allergen_ids", "registry_diet_ids", "has_health_consent")
+    @api.constrains("registry_allergen_ids", "registry_diet_ids")
     def _check_health_data_consent(self):
         for partner in self:
             if (partner.registry_allergen_ids or partner.registry_diet_ids) and not partner.has_health_consent:
-                raise ValidationError(self.env._(
-                    "Allergies and dietary restrictions of %s can only be stored with the member's "
-                    "valid explicit consent: record the consent first.", partner.display_name,
-                ))
+                raise ValidationError(
+                    self.env._(
+                        "Allergies and dietary restrictions of %s can only be stored with the member's "
+                        "valid explicit consent: record the consent first.",
+                        partner.display_name,
+                    )
+                )
 
     # Enrollment and routing of personal data
 
@@ -82,18 +92,14 @@ class ResPartner(models.Model):
         fresh = set()
         while len(fresh) < count:
             candidates = {codes.generate() for _index in range(count - len(fresh))} - fresh
-            self.env.cr.execute(
-                "SELECT pseudonym FROM res_partner WHERE pseudonym = ANY(%s)", [list(candidates)]
-            )
+            self.env.cr.execute("SELECT pseudonym FROM res_partner WHERE pseudonym = ANY(%s)", [list(candidates)])
             fresh |= candidates - {row[0] for row in self.env.cr.fetchall()}
         return list(fresh)
 
     @staticmethod
     def _split_personal_data(vals):
         """Pop the personal data out of partner values, keyed as on the identity."""
-        return {
-            PARTNER_TO_IDENTITY[key]: vals.pop(key) for key in list(vals) if key in PARTNER_TO_IDENTITY
-        }
+        return {PARTNER_TO_IDENTITY[key]: vals.pop(key) for key in list(vals) if key in PARTNER_TO_IDENTITY}
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -107,20 +113,25 @@ class ResPartner(models.Model):
             vals["name"] = vals.get("registry_greeting_name") or code
         partners = super().create(vals_list)
         if personal:
-            self.env["customer.identity"].sudo().create([
-                {**data, "partner_id": partners[index].id,
-                 "company_id": partners[index].company_id.id or self.env.company.id}
-                for index, data in personal.items()
-            ])
+            self.env["customer.identity"].sudo().create(
+                [
+                    {
+                        **data,
+                        "partner_id": partners[index].id,
+                        "company_id": partners[index].company_id.id or self.env.company.id,
+                    }
+                    for index, data in personal.items()
+                ]
+            )
         return partners
 
     def write(self, vals):
         if "pseudonym" in vals and any(p.pseudonym and p.pseudonym != vals["pseudonym"] for p in self):
             raise UserError(self.env._("A member code never changes once given."))
         if "is_registry_member" in vals and not vals["is_registry_member"] and any(self.mapped("is_registry_member")):
-            raise UserError(self.env._(
-                "A member cannot be un-enrolled: archive the contact, or erase the member's personal data."
-            ))
+            raise UserError(
+                self.env._("A member cannot be un-enrolled: archive the contact, or erase the member's personal data.")
+            )
         if vals.get("is_registry_member"):
             self.filtered(lambda p: not p.is_registry_member)._enroll()
         members = self.filtered("is_registry_member")
@@ -151,26 +162,28 @@ class ResPartner(models.Model):
         for partner, code in zip(self.sudo(), self._new_pseudonyms(len(self)), strict=True):
             data = partner._convert_to_write(partner.read(identity_fields)[0])
             data.pop("id", None)
-            identities.append({
-                **{PARTNER_TO_IDENTITY[key]: value for key, value in data.items()},
-                "partner_id": partner.id,
-                "company_id": partner.company_id.id or self.env.company.id,
-            })
-            cleared = dict.fromkeys(identity_fields, False)
-            cleared.update(
-                name=partner.registry_greeting_name or code, pseudonym=code, is_registry_member=True
+            identities.append(
+                {
+                    **{PARTNER_TO_IDENTITY[key]: value for key, value in data.items()},
+                    "partner_id": partner.id,
+                    "company_id": partner.company_id.id or self.env.company.id,
+                }
             )
+            cleared = dict.fromkeys(identity_fields, False)
+            cleared.update(name=partner.registry_greeting_name or code, pseudonym=code, is_registry_member=True)
             super(ResPartner, partner.with_context(tracking_disable=True)).write(cleared)
         self.env["customer.identity"].sudo().create(identities)
         self._forget_tracked_personal_data()
 
     def _forget_tracked_personal_data(self):
         """Chatter tracking kept old names and emails: drop those values too."""
-        self.env["mail.tracking.value"].sudo().search([
-            ("mail_message_id.model", "=", "res.partner"),
-            ("mail_message_id.res_id", "in", self.ids),
-            ("field_id.name", "in", list(PARTNER_TO_IDENTITY)),
-        ]).unlink()
+        self.env["mail.tracking.value"].sudo().search(
+            [
+                ("mail_message_id.model", "=", "res.partner"),
+                ("mail_message_id.res_id", "in", self.ids),
+                ("field_id.name", "in", list(PARTNER_TO_IDENTITY)),
+            ]
+        ).unlink()
 
     @api.model
     def find_by_pseudonym(self, code):

@@ -13,14 +13,14 @@ def single_digit_errors(code):
     for position, digit in enumerate(code):
         for other in "0123456789":
             if other != digit:
-                yield code[:position] + other + code[position + 1:]
+                yield code[:position] + other + code[position + 1 :]
 
 
 def adjacent_swaps(code):
     for position in range(len(code) - 1):
         a, b = code[position], code[position + 1]
         if a != b:
-            yield code[:position] + b + a + code[position + 2:]
+            yield code[:position] + b + a + code[position + 2 :]
 
 
 @tagged("post_install", "-at_install")
