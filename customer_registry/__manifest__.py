@@ -9,8 +9,6 @@
     "website": "https://github.com/customer-registry/customer_registry",
     "author": "customer_registry contributors",
     "license": "LGPL-3",
-    "application": False,
-    "installable": True,
     "depends": ["point_of_sale"],
     "external_dependencies": {"python": ["python-stdnum"]},
     "data": [

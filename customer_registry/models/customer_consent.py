@@ -35,11 +35,9 @@ class CustomerConsent(models.Model):
         required=True,
     )
     given_at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
-    recorded_by_id = fields.Many2one(
-        "res.users", string="Recorded By", required=True, readonly=True, default=lambda self: self.env.user
-    )
+    recorded_by_id = fields.Many2one("res.users", required=True, readonly=True, default=lambda self: self.env.user)
     withdrawn_at = fields.Datetime(readonly=True)
-    withdrawn_by_id = fields.Many2one("res.users", string="Withdrawn By", readonly=True)
+    withdrawn_by_id = fields.Many2one("res.users", readonly=True)
     is_valid = fields.Boolean(compute="_compute_is_valid", store=True, string="Valid")
 
     @api.depends("withdrawn_at")

@@ -42,10 +42,8 @@ class CustomerIdentity(models.Model):
     street2 = fields.Char()
     zip = fields.Char()
     city = fields.Char()
-    state_id = fields.Many2one(
-        "res.country.state", string="State", ondelete="restrict", domain="[('country_id', '=?', country_id)]"
-    )
-    country_id = fields.Many2one("res.country", string="Country", ondelete="restrict")
+    state_id = fields.Many2one("res.country.state", ondelete="restrict", domain="[('country_id', '=?', country_id)]")
+    country_id = fields.Many2one("res.country", ondelete="restrict")
     birthdate = fields.Date()
     notes = fields.Html()
 

@@ -171,7 +171,8 @@ class ResPartner(models.Model):
             )
             cleared = dict.fromkeys(identity_fields, False)
             cleared.update(name=partner.registry_greeting_name or code, pseudonym=code, is_registry_member=True)
-            super(ResPartner, partner.with_context(tracking_disable=True)).write(cleared)
+            # Plain write: this method does the routing of personal data that write() would redo.
+            super(ResPartner, partner.with_context(tracking_disable=True)).write(cleared)  # pylint: disable=super-method-mismatch
         self.env["customer.identity"].sudo().create(identities)
         self._forget_tracked_personal_data()
 

@@ -15,11 +15,15 @@ class TestPosOrderPseudonym(TestPoSCommon):
         self.open_new_session()
 
     def sync(self, customer):
-        orders = self._create_orders([{
-            "pos_order_lines_ui_args": [(self.product, 1)],
-            "payments": [(self.cash_pm1, 120)],
-            "customer": customer,
-        }])
+        orders = self._create_orders(
+            [
+                {
+                    "pos_order_lines_ui_args": [(self.product, 1)],
+                    "payments": [(self.cash_pm1, 120)],
+                    "customer": customer,
+                }
+            ]
+        )
         return next(iter(orders.values()))
 
     def test_member_orders_carry_the_pseudonym(self):
@@ -27,7 +31,8 @@ class TestPosOrderPseudonym(TestPoSCommon):
         self.assertEqual(order.state, "paid")
         self.assertEqual(order.pseudonym, self.member.pseudonym)
         self.assertEqual(
-            self.env["pos.order"].search([("pseudonym", "=", self.member.pseudonym)]), order,
+            self.env["pos.order"].search([("pseudonym", "=", self.member.pseudonym)]),
+            order,
             "purchase history is found by the code alone",
         )
 
