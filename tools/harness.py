@@ -124,7 +124,11 @@ class Postgres:
         return self.run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dbname, "-c", sql)
 
     def drop(self, dbname):
-        self.run("dropdb", "--if-exists", "--force", dbname)
+        subprocess.run(
+            ["dropdb", "--if-exists", "--force", dbname],
+            check=True,
+            env=dict(self.env(), PGOPTIONS="-c client_min_messages=warning"),
+        )
 
 
 def _as_postgres_user():
