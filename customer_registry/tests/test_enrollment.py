@@ -50,6 +50,14 @@ class TestEnrollment(RegistryCase):
         self.assertNoPersonalDataOnPartner(partner)
         self.assertEqual(partner.registry_identity_ids.email, "ola@example.com")
 
+    def test_member_form_keeps_the_label_as_name(self):
+        with Form(self.member.with_user(self.pii_user)) as form:
+            with self.assertRaises(AssertionError, msg="the label is not edited as a name"):
+                form.name = "Kari Nordmann"
+            form.registry_greeting_name = "Kari"
+        self.assertEqual(self.member.name, "Kari")
+        self.assertEqual(self.identity.legal_name, "Kari Nordmann")
+
     def test_csv_import_enrollment(self):
         csv = (
             "name,email,zip,is_registry_member\n"
