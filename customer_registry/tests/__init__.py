@@ -1,1 +1,2 @@
 from . import test_pseudonym
+from . import test_pos_member
