@@ -76,12 +76,12 @@ registry.category("web_tour.tours").add("customer_registry_enroll_customer_tour"
             },
             {
                 content: "type the customer's name",
-                trigger: ".modal .o_form_view .o_field_widget[name='name'] textarea",
+                trigger: ".modal .o_field_widget[name='name'] :is(input, textarea)",
                 run: "edit Ola Nordmann",
             },
             {
                 content: "type the customer's email",
-                trigger: ".modal .o_form_view .o_field_widget[name='email'] input",
+                trigger: ".modal .o_field_widget[name='email'] input",
                 run: "edit ola.nordmann@example.com",
             },
             {
