@@ -81,6 +81,8 @@ class TestPosMember(TestPointOfSaleHttpCommon):
         # Open with no customer preloaded, so that the register asks the server for the card's owner.
         self.env["ir.config_parameter"].sudo().set_param("point_of_sale.limited_customer_count", 0)
         self.start_pos_tour("customer_registry_member_card_tour")
+        order = self.env["pos.order"].search([("config_id", "=", self.main_pos_config.id)])
+        self.assertEqual((order.partner_id, order.pseudonym), (self.inga, INGA_CODE))
 
     def test_customer_created_at_the_register_is_enrolled(self):
         self.pos_user.group_ids += self.env.ref("base.group_partner_manager")
