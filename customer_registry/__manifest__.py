@@ -23,6 +23,7 @@
         "views/res_partner_views.xml",
         "views/pos_order_views.xml",
         "views/customer_registry_menus.xml",
+        "views/res_config_settings_views.xml",
     ],
     "demo": [
         "demo/customer_registry_demo.xml",
@@ -30,6 +31,9 @@
     "assets": {
         "point_of_sale._assets_pos": [
             "customer_registry/static/src/app/**/*",
+        ],
+        "web.assets_tests": [
+            "customer_registry/static/tests/tours/**/*",
         ],
     },
 }

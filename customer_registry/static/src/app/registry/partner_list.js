@@ -1,0 +1,27 @@
+import { _t } from "@web/core/l10n/translation";
+import { patch } from "@web/core/utils/patch";
+import { PartnerList } from "@point_of_sale/app/screens/partner_list/partner_list";
+import { memberCodeOf } from "./member_code";
+
+patch(PartnerList.prototype, {
+    /**
+     * What the search box holds right now. The query state follows it after the input's debounce,
+     * and a card reader typing into the box sends the whole code and Enter well within that delay.
+     */
+    get typedSearch() {
+        return this.modalRef.el?.querySelector(".modal-header input")?.value ?? this.state.query;
+    },
+    /** Enter on a typed card code selects that member, as scanning the card would. */
+    async onEnter() {
+        const typed = this.typedSearch;
+        if (!memberCodeOf(typed)) {
+            return super.onEnter();
+        }
+        const member = await this.pos.findRegistryMember(typed);
+        if (member) {
+            this.clickPartner(member);
+        } else {
+            this.notification.add(_t('No member has the card code "%s".', typed), { type: "warning" });
+        }
+    },
+});
