@@ -4,3 +4,4 @@ from . import test_access
 from . import test_consent
 from . import test_pos_order
 from . import test_pos_member
+from . import test_translation

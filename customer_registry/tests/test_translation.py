@@ -1,0 +1,23 @@
+from odoo.exceptions import ValidationError
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestNorwegianBokmal(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("nb_NO")
+        cls.env["ir.module.module"]._load_module_terms(["customer_registry"], ["nb_NO"], overwrite=True)
+        cls.nb_env = cls.env(context=dict(cls.env.context, lang="nb_NO"))
+
+    def test_allergens_are_named_in_norwegian(self):
+        allergens = self.nb_env["customer.allergen"].search([])
+        self.assertEqual(len(allergens), 14)
+        self.assertIn("Korn som inneholder gluten", allergens.mapped("name"))
+        self.assertEqual(self.nb_env.ref("customer_registry.allergen_milk").name, "Melk")
+        self.assertEqual(self.env.ref("customer_registry.allergen_milk").with_context(lang="en_US").name, "Milk")
+
+    def test_errors_speak_norwegian(self):
+        with self.assertRaisesRegex(ValidationError, "sifre"):
+            self.nb_env["res.partner"].find_by_pseudonym("12a")
