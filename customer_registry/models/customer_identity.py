@@ -12,6 +12,7 @@ PARTNER_TO_IDENTITY = {
     "state_id": "state_id",
     "country_id": "country_id",
     "comment": "notes",
+    "vat": "vat",
 }
 
 
@@ -45,6 +46,7 @@ class CustomerIdentity(models.Model):
     state_id = fields.Many2one("res.country.state", ondelete="restrict", domain="[('country_id', '=?', country_id)]")
     country_id = fields.Many2one("res.country", ondelete="restrict")
     birthdate = fields.Date()
+    vat = fields.Char(string="Tax ID", help="A private person's tax or national identity number.")
     notes = fields.Html()
 
     _partner_unique = models.Constraint("UNIQUE(partner_id)", "A member has exactly one identity.")

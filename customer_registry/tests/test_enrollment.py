@@ -8,7 +8,7 @@ from odoo.addons.customer_registry import pseudonym as codes
 
 from .common import RegistryCase
 
-PERSONAL_FIELDS = ("email", "phone", "street", "street2", "zip", "city", "state_id", "country_id", "comment")
+PERSONAL_FIELDS = ("email", "phone", "street", "street2", "zip", "city", "state_id", "country_id", "comment", "vat")
 
 
 @tagged("post_install", "-at_install")
@@ -114,9 +114,13 @@ class TestEnrollment(RegistryCase):
         )
 
     def test_later_writes_land_in_the_identity(self):
-        self.member.with_user(self.cashier).write({"email": "new@example.com", "city": "Trondheim", "zip": "7010"})
+        self.member.with_user(self.cashier).write(
+            {"email": "new@example.com", "city": "Trondheim", "zip": "7010", "vat": "01017012345"}
+        )
         self.assertNoPersonalDataOnPartner(self.member)
-        self.assertRecordValues(self.identity, [{"email": "new@example.com", "city": "Trondheim"}])
+        self.assertRecordValues(
+            self.identity, [{"email": "new@example.com", "city": "Trondheim", "vat": "01017012345"}]
+        )
         self.assertEqual(self.member.registry_postal_area, "70")
 
     def test_greeting_name_is_the_label(self):
