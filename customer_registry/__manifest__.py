@@ -25,6 +25,11 @@
         "views/res_partner_views.xml",
         "views/pos_order_views.xml",
         "views/customer_registry_menus.xml",
+        "views/res_config_settings_views.xml",
+        "report/customer_metrics_report_views.xml",
+        "report/customer_kpi_report_views.xml",
+        "report/customer_cohort_report_views.xml",
+        "views/customer_registry_reporting_menus.xml",
     ],
     "demo": [
         "demo/customer_registry_demo.xml",

@@ -5,3 +5,5 @@ from . import customer_consent
 from . import customer_identity
 from . import res_partner
 from . import pos_order
+from . import res_company
+from . import res_config_settings
