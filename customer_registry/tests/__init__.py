@@ -1,1 +1,3 @@
 from . import test_pseudonym
+from . import test_retention_reports
+from . import test_retention_monthly
