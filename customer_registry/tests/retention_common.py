@@ -1,5 +1,6 @@
 from datetime import UTC, date, datetime, time, timedelta
 
+from odoo import fields
 from odoo.tests import TransactionCase
 
 
@@ -24,8 +25,13 @@ class RetentionCase(TransactionCase):
         })
 
     @classmethod
-    def _order(cls, session, partner, when, amount, state="paid"):
+    def _order(cls, session, partner, when, amount, state="paid", product=None):
+        lines = [fields.Command.create({
+            "name": product.name, "product_id": product.id, "qty": 1, "price_unit": amount,
+            "price_subtotal": amount, "price_subtotal_incl": amount,
+        })] if product else []
         return cls.env["pos.order"].with_company(session.company_id).create({
+            "lines": lines,
             "session_id": session.id,
             "partner_id": partner.id if partner else False,
             "date_order": when,
