@@ -72,6 +72,9 @@ class TestCustomerSegment(RetentionCase):
     def test_area_and_category_within_the_period(self):
         self.assertEqual(self._names(self.coffee_lovers._members()), {"M1", "M4", "M5", "M8"})
         self.assertEqual(self.coffee_lovers.member_count, 4)
+        action = self.coffee_lovers.action_view_members()
+        listed = self.env["res.partner"].search(action["domain"])
+        self.assertEqual(self._names(listed), {"M1", "M4", "M5", "M8"})
         self.coffee_lovers.purchase_months = 0
         self.assertEqual(self._names(self.coffee_lovers._members()), {"M1", "M2", "M4", "M5", "M8"})
 

@@ -118,6 +118,28 @@ class TestCustomerMetrics(RetentionCase):
             {"loyal": (1, 180), "champions": (1, 300), "new": (1, 20), "at_risk": (1, 340), "lost": (1, 15)},
         )
 
+    def test_grouping_by_segment_is_one_query(self):
+        report = self.env["customer.metrics.report"]
+        report._read_group([], ["rfm_segment"], ["__count"])
+        with self.assertQueryCount(1):
+            report._read_group([], ["rfm_segment"], ["__count", "total_spend:sum"])
+
+    def test_report_screens_open_for_registry_users(self):
+        analyst = new_test_user(
+            self.env, "screens_analyst", groups="base.group_user,customer_registry.group_registry_user"
+        )
+        for xmlid in ("action_customer_metrics_report", "action_customer_kpi_report",
+                      "action_customer_cohort_report", "action_customer_postal_area_report",
+                      "action_customer_segment"):
+            action = self.env.ref(f"customer_registry.{xmlid}")
+            views = [(view.id, view.view_mode) for view in action.view_ids] or [
+                (False, mode) for mode in action.view_mode.split(",")
+            ]
+            result = self.env[action.res_model].with_user(analyst).get_views([*views, (False, "search")])
+            self.assertEqual(set(result["views"]), {mode for _view, mode in views} | {"search"}, xmlid)
+        menu = self.env.ref("customer_registry.menu_customer_registry_reporting")
+        self.assertIn(menu, self.env["ir.ui.menu"].with_user(analyst).search([("id", "=", menu.id)]))
+
     def test_reports_show_only_the_users_companies_and_the_same_figures_to_all(self):
         Users = self.env["res.users"].with_context(no_reset_password=True)
         one_company = new_test_user(
