@@ -116,16 +116,16 @@ GROUP BY segment
 """
 
 COHORT_SQL = f"""
-WITH member_months AS (
-    SELECT partner_id, DATE_TRUNC('month', date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s) AS month
-      FROM pos_order
-     WHERE company_id = %(company)s AND {COUNTED} AND amount_total > 0
-  GROUP BY 1, 2
-), cohorts AS (
-    SELECT partner_id, MIN(month) AS cohort FROM member_months GROUP BY partner_id
-)
 SELECT cohort, month, COUNT(*) * 100.0 / SUM(COUNT(*)) FILTER (WHERE month = cohort) OVER (PARTITION BY cohort)
-  FROM member_months JOIN cohorts USING (partner_id)
+  FROM (
+    SELECT month, MIN(month) OVER (PARTITION BY partner_id) AS cohort
+      FROM (
+        SELECT partner_id, DATE_TRUNC('month', date_order AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s) AS month
+          FROM pos_order
+         WHERE company_id = %(company)s AND {COUNTED} AND amount_total > 0
+      GROUP BY 1, 2
+      ) AS member_months
+  ) AS dated
 GROUP BY cohort, month
 """
 
@@ -143,7 +143,7 @@ def generate(pg, addons, dbname, size):
             sessions |= sessions.create({"config_id": env["pos.config"].create({"name": name}).id})
         env.flush_all()
         started = time.monotonic()
-        # One process draws every random number: the same seed gives the same history.
+        # Seeded draws in one process; dates stay relative to now.
         cr.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cr.execute("SELECT SETSEED(0.42)")
         cr.execute(MEMBERS_SQL, {"members": members})

@@ -44,21 +44,19 @@ class CustomerCohortReport(models.Model):
                  WHERE {MEMBER_ORDERS_WHERE} AND o.amount_total > 0
               GROUP BY 1, 2, 3
             ),
-            firsts AS (
-                SELECT company_id, partner_id, MIN(month) AS cohort_month
-                  FROM member_months
-              GROUP BY company_id, partner_id
+            buying AS (
+                -- The window reuses the order of the grouping above: no join back to the first months.
+                SELECT company_id, cohort_month, month, COUNT(*) AS members
+                  FROM (
+                    SELECT company_id, month, MIN(month) OVER (PARTITION BY company_id, partner_id) AS cohort_month
+                      FROM member_months
+                  ) AS dated
+              GROUP BY company_id, cohort_month, month
             ),
             cohorts AS (
-                SELECT company_id, cohort_month, COUNT(*) AS cohort_members
-                  FROM firsts
-              GROUP BY company_id, cohort_month
-            ),
-            buying AS (
-                SELECT firsts.company_id, firsts.cohort_month, member_months.month, COUNT(*) AS members
-                  FROM member_months
-                  JOIN firsts USING (company_id, partner_id)
-              GROUP BY 1, 2, 3
+                SELECT company_id, cohort_month, members AS cohort_members
+                  FROM buying
+                 WHERE month = cohort_month
             )
             SELECT ROW_NUMBER() OVER (ORDER BY cohorts.company_id, cohorts.cohort_month, later.month) AS id,
                    cohorts.company_id, cohorts.cohort_month, later.month::date AS month,
