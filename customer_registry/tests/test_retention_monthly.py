@@ -80,6 +80,7 @@ class TestMonthlyRetention(RetentionCase):
             3: (3, 0, 3, 100.0, 5, 2, 40.0, 50.0),
             4: (0, 0, 0, None, 4, 1, 25.0, None),
             5: (0, 0, 0, None, 3, 3, 100.0, None),
+            6: (0, 0, 0, None, 0, 0, None, None),
         }
         self.assertEqual(set(kpis), set(expected))
         for month, figures in expected.items():
