@@ -93,6 +93,19 @@ class TestMonthlyRetention(RetentionCase):
                 else:
                     self.assertAlmostEqual(got or 0, want, places=6, msg=f"month {month} {label}")
 
+    def test_rates_over_several_months_are_ratios_of_sums(self):
+        Kpi = self.env["customer.kpi.report"]
+        [(churn,)] = Kpi._read_group(
+            [("month", ">=", "2025-02-01"), ("month", "<", "2025-06-01")], [], ["churn_rate:avg"]
+        )
+        self.assertAlmostEqual(churn, 100 * (0 + 2 + 1 + 3) / (3 + 5 + 4 + 3))
+        [(average_order, repeat)] = Kpi._read_group(
+            [("month", ">=", "2025-01-01"), ("month", "<", "2025-04-01")], [],
+            ["average_order_value:avg", "repeat_purchase_rate:avg"],
+        )
+        self.assertAlmostEqual(average_order, (10 + 20 + 30 + 40 + 50 + 60 + 70 + 80 + 90) / 9)
+        self.assertAlmostEqual(repeat, 100 * (0 + 1 + 3) / (3 + 3 + 3))
+
     def test_kpis_per_point_of_sale(self):
         kpis = self._kpis(("month:month", "config_id"))
         january = {config: figures[0] for (month, config), figures in kpis.items() if month.month == 1}
