@@ -114,7 +114,10 @@ class TestCustomerSegment(RetentionCase):
             (4, 1, 2, 1),
         )
         if "mailing.list" in self.env:
-            mailing_list, _left_out = self.coffee_lovers._export_to_mailing_list("Coffee")
+            notification = wizard.action_export()
+            self.assertIn("left out: 2 without a valid marketing consent, 1 without an email address",
+                          notification["params"]["message"])
+            mailing_list = self.env["mailing.list"].search([("name", "=", "Coffee")])
             self.assertEqual(mailing_list.contact_ids.mapped("email"), ["m1@example.com"])
             self.assertEqual(mailing_list.contact_ids.name, self.members["M1"].pseudonym)
         else:
