@@ -24,6 +24,12 @@
         "views/pos_order_views.xml",
         "views/customer_registry_menus.xml",
         "views/res_config_settings_views.xml",
+        "report/customer_metrics_report_views.xml",
+        "report/customer_kpi_report_views.xml",
+        "report/customer_cohort_report_views.xml",
+        "views/customer_segment_views.xml",
+        "wizards/customer_segment_mailing_wizard_views.xml",
+        "views/customer_registry_reporting_menus.xml",
     ],
     "demo": [
         "demo/customer_registry_demo.xml",

@@ -7,3 +7,5 @@ from . import res_partner
 from . import pos_order
 from . import pos_config
 from . import res_config_settings
+from . import res_company
+from . import customer_segment

@@ -5,3 +5,6 @@ from . import test_consent
 from . import test_pos_order
 from . import test_pos_member
 from . import test_translation
+from . import test_retention_reports
+from . import test_retention_monthly
+from . import test_customer_segment

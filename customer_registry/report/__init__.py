@@ -1,0 +1,3 @@
+from . import customer_metrics_report
+from . import customer_kpi_report
+from . import customer_cohort_report

@@ -1,0 +1,76 @@
+from datetime import UTC, date, datetime, time, timedelta
+
+from odoo import fields
+from odoo.tests import TransactionCase
+
+
+class RetentionCase(TransactionCase):
+    """Builds a purchase history by hand: members, points of sale and orders at chosen times."""
+
+    @classmethod
+    def _shop(cls, name, company=None):
+        company = company or cls.env.company
+        Journal = cls.env["account.journal"].with_company(company)
+        if not Journal.search_count([("type", "=", "bank"), ("company_id", "=", company.id)]):
+            Journal.create(
+                {"name": f"Bank {company.name}", "type": "bank", "code": f"BK{company.id}", "company_id": company.id}
+            )
+        config = cls.env["pos.config"].with_company(company).create({"name": name, "company_id": company.id})
+        return cls.env["pos.session"].with_company(company).create({"config_id": config.id})
+
+    @classmethod
+    def _member(cls, name, zip_code="5012", company=None):
+        return cls.env["res.partner"].create(
+            {
+                "name": name,
+                "is_registry_member": True,
+                "zip": zip_code,
+                "company_id": company.id if company else False,
+            }
+        )
+
+    @classmethod
+    def _order(cls, session, partner, when, amount, state="paid", product=None):
+        lines = (
+            [
+                fields.Command.create(
+                    {
+                        "name": product.name,
+                        "product_id": product.id,
+                        "qty": 1,
+                        "price_unit": amount,
+                        "price_subtotal": amount,
+                        "price_subtotal_incl": amount,
+                    }
+                )
+            ]
+            if product
+            else []
+        )
+        return (
+            cls.env["pos.order"]
+            .with_company(session.company_id)
+            .create(
+                {
+                    "lines": lines,
+                    "session_id": session.id,
+                    "partner_id": partner.id if partner else False,
+                    "date_order": when,
+                    "amount_total": amount,
+                    "amount_tax": 0.0,
+                    "amount_paid": amount,
+                    "amount_return": 0.0,
+                    "state": state,
+                }
+            )
+        )
+
+    @staticmethod
+    def _days_ago(days, today=None):
+        """Noon UTC, `days` before today (UTC)."""
+        today = today or datetime.now(UTC).date()
+        return datetime.combine(today - timedelta(days=days), time(12))
+
+    @staticmethod
+    def _month(year, month):
+        return date(year, month, 1)
