@@ -25,7 +25,7 @@ class CustomerCohortReport(models.Model):
     cohort_month = fields.Date(string="Cohort (first purchase)", readonly=True)
     month = fields.Date(readonly=True)
     months_since_first = fields.Integer(string="Months Later", readonly=True, aggregator=None)
-    cohort_members = fields.Integer(string="Cohort Members", readonly=True, aggregator="max")
+    cohort_members = fields.Integer(readonly=True, aggregator="max")
     returning_members = fields.Integer(string="Members Buying", readonly=True)
     retention_rate = fields.Float(
         string="Retention (%)",
