@@ -25,6 +25,9 @@
         "views/res_partner_views.xml",
         "views/pos_order_views.xml",
         "views/customer_registry_menus.xml",
+        "data/customer_loyalty_data.xml",
+        "views/customer_loyalty_entry_views.xml",
+        "views/customer_loyalty_program_views.xml",
     ],
     "demo": [
         "demo/customer_registry_demo.xml",

@@ -5,3 +5,8 @@ from . import customer_consent
 from . import customer_identity
 from . import res_partner
 from . import pos_order
+from . import customer_loyalty_tier
+from . import customer_loyalty_program
+from . import customer_loyalty_entry
+from . import res_partner_loyalty
+from . import pos_order_loyalty
