@@ -105,14 +105,14 @@ class CustomerLoyaltyEntry(models.Model):
 
     @api.model
     def _lock_member(self, member, spend_since=None):
-        """Lock the member's balance row until the transaction ends; return (balance, rolling spend).
+        """Lock the member's balance row until the transaction ends; return (balance, rolling spend, tier id).
 
         Two tills redeeming for the same member queue here; under Odoo's REPEATABLE
         READ the second gets a serialization failure and its request is retried
         against the new balance.
         """
         self.env.cr.execute(SQL(
-            """SELECT COALESCE(partner.loyalty_balance, 0), %s
+            """SELECT COALESCE(partner.loyalty_balance, 0), %s, partner.loyalty_tier_id
                  FROM res_partner partner WHERE partner.id = %s FOR NO KEY UPDATE""",
             SQL(
                 """(SELECT COALESCE(SUM(amount_total), 0) FROM pos_order
@@ -189,7 +189,7 @@ class CustomerLoyaltyEntry(models.Model):
         if not (reason or "").strip():
             raise UserError(self.env._("An adjustment needs a reason."))
         program = self.env["customer.loyalty.program"]._for_company((member.company_id or self.env.company).id)
-        balance, _spend = self._lock_member(member)
+        balance, _spend, _tier = self._lock_member(member)
         return self._post(
             member, ADJUSTMENT, points, balance, program=program or None, note=reason.strip(),
             company_id=(member.company_id or self.env.company).id,
@@ -248,7 +248,7 @@ class CustomerLoyaltyEntry(models.Model):
                 for member in self.env["res.partner"].browse(member_ids):
                     if not expirable.get(member.id):
                         continue
-                    balance, _spend = self._lock_member(member)
+                    balance, _spend, _tier = self._lock_member(member)
                     # Recounted under the lock: a redemption may have spent them meanwhile.
                     points = min(self._expirable_points([member.id], cutoff).get(member.id, 0), balance)
                     if points and self._post(

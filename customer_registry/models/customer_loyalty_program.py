@@ -1,5 +1,4 @@
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
 from odoo.tools import float_round
 
 ROUNDING_METHODS = {"down": "DOWN", "half_up": "HALF-UP", "up": "UP"}
@@ -62,12 +61,6 @@ class CustomerLoyaltyProgram(models.Model):
         self.env.registry.clear_cache()
         return super().unlink()
 
-    @api.constrains("reward_product_id")
-    def _check_reward_product(self):
-        for program in self:
-            if program.reward_product_id and program.reward_product_id.type == "combo":
-                raise ValidationError(self.env._("The reward product cannot be a combo."))
-
     @api.model
     def _for_company(self, company_id):
         """The active program of a company (a cached id: checked on every paid order)."""
@@ -88,7 +81,8 @@ class CustomerLoyaltyProgram(models.Model):
                 self.env["product.category"].sudo().search([("id", "child_of", program.excluded_categ_ids.ids)]).ids
             ) if program.excluded_categ_ids else frozenset(),
             "tiers": tuple(
-                (tier.id, tier.min_spend, tier.multiplier) for tier in program.tier_ids.sorted("min_spend", reverse=True)
+                (tier.id, tier.min_spend, tier.multiplier)
+                for tier in program.tier_ids.sorted("min_spend", reverse=True)
             ),
             "validity_months": program.validity_months,
             "point_value": program.point_value,

@@ -81,13 +81,10 @@ class PosOrder(models.Model):
         return int(float_round(discount / settings["point_value"], precision_rounding=1, rounding_method="UP"))
 
     def _loyalty_base_amount(self, program):
-        """Amount of the order that earns points, in the company currency."""
-        settings = program._settings()
-        excluded = settings["excluded_categ_ids"]
-        reward_product_id = settings["reward_product_id"]
+        """Amount of the order that earns points, in the company currency: redeemed points earn nothing."""
+        excluded = program._settings()["excluded_categ_ids"]
         amount = sum(
-            line.price_subtotal_incl for line in self.lines
-            if line.product_id.id != reward_product_id and line.product_id.categ_id.id not in excluded
+            line.price_subtotal_incl for line in self.lines if line.product_id.categ_id.id not in excluded
         )
         if self.currency_id != self.company_id.currency_id:
             amount = self.currency_id._convert(amount, self.company_id.currency_id, self.company_id, self.date_order)
@@ -103,7 +100,7 @@ class PosOrder(models.Model):
         redeemed = self._loyalty_redeemed(program)
         if not redeemed:
             return
-        balance, _spend = self.env["customer.loyalty.entry"]._lock_member(self.partner_id)
+        balance, _spend, _tier = self.env["customer.loyalty.entry"]._lock_member(self.partner_id)
         if redeemed > balance:
             raise UserError(self.env._(
                 "Member %(code)s has %(balance)s points: the order redeems %(points)s. "
@@ -124,9 +121,9 @@ class PosOrder(models.Model):
                 continue
             member = order.partner_id
             self.env["pos.order"].flush_model(["partner_id", "state", "amount_total", "date_order"])
-            balance, spend = Entry._lock_member(member, member._loyalty_spend_since())
+            balance, spend, current_tier_id = Entry._lock_member(member, member._loyalty_spend_since())
             tier_id, multiplier = program._tier_for_spend(spend)
-            tier = tier_id if tier_id != member.sudo().loyalty_tier_id.id else None
+            tier = tier_id if (tier_id or None) != current_tier_id else None
             refunded_order = order.lines.refunded_orderline_id.order_id
             if refunded_order:
                 order._loyalty_reverse(program, refunded_order[:1], balance, tier)
@@ -161,7 +158,7 @@ class PosOrder(models.Model):
             return
         member = earned.member_id
         if member != self.partner_id:
-            balance, _spend = Entry._lock_member(member)
+            balance, _spend, _tier = Entry._lock_member(member)
             tier = None
         left = earned.points - sum(-entry.points + entry.points_unreversed for entry in reversed_before)
         share = min(1.0, -self._loyalty_base_amount(program) / earned.base_amount)

@@ -15,7 +15,7 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     loyalty_balance = fields.Integer(
-        string="Loyalty Points", default=0, readonly=True, copy=False,
+        string="Loyalty Points", readonly=True, copy=False,
         groups="customer_registry.group_registry_user",
     )
     loyalty_tier_id = fields.Many2one(
