@@ -36,5 +36,8 @@
         "point_of_sale._assets_pos": [
             "customer_registry/static/src/app/**/*",
         ],
+        "web.assets_tests": [
+            "customer_registry/static/tests/tours/**/*",
+        ],
     },
 }
