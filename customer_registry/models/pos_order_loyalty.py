@@ -92,9 +92,12 @@ class PosOrder(models.Model):
 
     def _loyalty_check_redemption(self):
         self.ensure_one()
+        if self.lines.refunded_orderline_id:
+            return  # a refund gives points back through _loyalty_reverse, it redeems nothing
         program = self._loyalty_program()
         if not program:
-            if self.partner_id and any(line.product_id.id == self._loyalty_any_reward_product() for line in self.lines):
+            reward_product_id = self._loyalty_any_reward_product()
+            if reward_product_id and any(line.product_id.id == reward_product_id for line in self.lines):
                 raise UserError(self.env._("Points can only be redeemed by a registry member."))
             return
         redeemed = self._loyalty_redeemed(program)

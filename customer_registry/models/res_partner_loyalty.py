@@ -42,7 +42,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("customer_registry.action_customer_loyalty_entry")
         action["domain"] = [("member_id", "=", self.id)]
-        action["context"] = {"default_member_id": self.id, "search_default_group_by_kind": 0}
+        action["context"] = {"default_member_id": self.id}
         return action
 
     def action_open_loyalty_adjustment(self):

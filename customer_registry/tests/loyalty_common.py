@@ -49,7 +49,7 @@ class LoyaltyCommon(TestPoSCommon):
         """An order whose reward line spends `points` (as the POS adds it)."""
         reward = {"product": self.reward_product, "quantity": 1,
                   "price_unit": -points * self.program.point_value}
-        data = self.create_ui_order_data([*lines, reward], customer=member or self.member)
+        data = self.create_ui_order_data([*lines, reward], customer=self.member if member is None else member)
         discount = points * self.program.point_value
         reward_line = data["lines"][-1][2]
         reward_line.update(price_unit=-discount, price_subtotal=-discount, price_subtotal_incl=-discount)

@@ -129,6 +129,15 @@ class TestLoyaltyRefunds(LoyaltyCommon):
         self.assertEqual(self.member.loyalty_balance, 0)
         self.assertLedgerConsistent()
 
+    def test_refund_of_an_order_with_a_redemption(self):
+        self.sync([(self.product_a, 2)])
+        order = self.sync_redeeming([(self.product_a, 1)], 100)  # pays 90, earns 90
+        self.assertEqual(self.member.loyalty_balance, 200 - 100 + 90)
+        self.refund(order, {self.product_a: 1, self.reward_product: 1})
+        reversal = self.Entry.search([("origin_order_id", "=", order.id)])
+        self.assertEqual(reversal.points, -90, "the points the order earned are taken back")
+        self.assertLedgerConsistent()
+
     def test_refund_resynced_reverses_once(self):
         order = self.sync([(self.product_a, 2)])
         refund = self.refund(order, {self.product_a: 1})
@@ -162,8 +171,9 @@ class TestLoyaltyRedemption(LoyaltyCommon):
 
     def test_non_member_cannot_redeem(self):
         walk_in = self.env["res.partner"].create({"name": "Walk-in"})
-        with self.assertRaisesRegex(UserError, "registry member"):
-            self.sync_redeeming([(self.product_a, 1)], 10, member=walk_in)
+        for customer in (walk_in, self.env["res.partner"]):
+            with self.assertRaisesRegex(UserError, "registry member"), self.env.cr.savepoint():
+                self.sync_redeeming([(self.product_a, 1)], 10, member=customer)
 
 
 @tagged("post_install", "-at_install")
