@@ -104,24 +104,33 @@ class CustomerLoyaltyEntry(models.Model):
     # Posting
 
     @api.model
-    def _lock_member(self, member, spend_since=None):
+    def _lock_member(self, member, spend_since=None, order=None):
         """Lock the member's balance row until the transaction ends; return (balance, rolling spend, tier id).
 
-        Two tills redeeming for the same member queue here; under Odoo's REPEATABLE
-        READ the second gets a serialization failure and its request is retried
-        against the new balance.
+        The rolling spend counts the member's paid orders since `spend_since`,
+        `order` included without flushing its pending write.  Two tills redeeming
+        for the same member queue on the lock; under Odoo's REPEATABLE READ the
+        second gets a serialization failure and its request is retried against
+        the new balance.
         """
+        spend = SQL("NULL")
+        if spend_since:
+            spend = SQL(
+                """(SELECT COALESCE(SUM(amount_total), 0) FROM pos_order
+                     WHERE partner_id = partner.id AND state IN ('paid', 'done') AND date_order >= %s
+                       AND id != %s)""",
+                spend_since, order.id if order else 0,
+            )
         self.env.cr.execute(SQL(
             """SELECT COALESCE(partner.loyalty_balance, 0), %s, partner.loyalty_tier_id
                  FROM res_partner partner WHERE partner.id = %s FOR NO KEY UPDATE""",
-            SQL(
-                """(SELECT COALESCE(SUM(amount_total), 0) FROM pos_order
-                     WHERE partner_id = partner.id AND state IN ('paid', 'done') AND date_order >= %s)""",
-                spend_since,
-            ) if spend_since else SQL("NULL"),
-            member.id,
+            spend, member.id,
         ))
-        return self.env.cr.fetchone()
+        balance, spend_total, tier_id = self.env.cr.fetchone()
+        spend_total = float(spend_total or 0.0)
+        if order and spend_since and order.date_order >= spend_since:
+            spend_total += order.amount_total
+        return balance, spend_total, tier_id
 
     @api.model
     def _post(self, member, kind, points, balance, program=None, order=None, tier=None, **values):

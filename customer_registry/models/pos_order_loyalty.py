@@ -123,8 +123,7 @@ class PosOrder(models.Model):
             if not program:
                 continue
             member = order.partner_id
-            self.env["pos.order"].flush_model(["partner_id", "state", "amount_total", "date_order"])
-            balance, spend, current_tier_id = Entry._lock_member(member, member._loyalty_spend_since())
+            balance, spend, current_tier_id = Entry._lock_member(member, member._loyalty_spend_since(), order)
             tier_id, multiplier = program._tier_for_spend(spend)
             tier = tier_id if (tier_id or None) != current_tier_id else None
             refunded_order = order.lines.refunded_orderline_id.order_id
