@@ -20,8 +20,8 @@ import uuid
 import harness
 
 SIZES = {
-    "small": {"orders": 100, "batch": 20, "entries": 100_000, "reads": 500},
-    "full": {"orders": 500, "batch": 50, "entries": 1_000_000, "reads": 2000},
+    "small": {"orders": 100, "batch": 10, "entries": 100_000, "reads": 500},
+    "full": {"orders": 500, "batch": 25, "entries": 1_000_000, "reads": 2000},
 }
 TEMPLATES = {
     "vanilla": "point_of_sale",
