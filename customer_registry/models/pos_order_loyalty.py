@@ -119,17 +119,18 @@ class PosOrder(models.Model):
         """Post this paid order's redemption, earning or refund reversal and move the tier."""
         Entry = self.env["customer.loyalty.entry"].sudo()
         for order in self:
+            refunded_order = order.lines.refunded_orderline_id.order_id[:1]
+            if refunded_order:
+                # The refunded order's member, even when the refund was rung up without a customer.
+                program = refunded_order._loyalty_program()
+                if program:
+                    order._loyalty_reverse(program, refunded_order)
+                continue
             program = order._loyalty_program()
             if not program:
                 continue
             member = order.partner_id
-            balance, spend, current_tier_id = Entry._lock_member(member, member._loyalty_spend_since(), order)
-            tier_id, multiplier = program._tier_for_spend(spend)
-            tier = tier_id if (tier_id or None) != current_tier_id else None
-            refunded_order = order.lines.refunded_orderline_id.order_id
-            if refunded_order:
-                order._loyalty_reverse(program, refunded_order[:1], balance, tier)
-                continue
+            balance, tier, multiplier = order._loyalty_lock_member(program, member)
             redeemed = order._loyalty_redeemed(program)
             if redeemed:
                 balance = Entry._post(member, REDEEM, -redeemed, balance, program=program, order=order, tier=tier)
@@ -144,27 +145,30 @@ class PosOrder(models.Model):
             elif tier is not None:
                 Entry._set_tier(member, tier)
 
-    def _loyalty_reverse(self, program, refunded_order, balance, tier):
+    def _loyalty_lock_member(self, program, member):
+        """Lock the member; return (balance, tier id to set or None if unchanged, earn multiplier)."""
+        Entry = self.env["customer.loyalty.entry"].sudo()
+        order = self if self.partner_id == member else None
+        balance, spend, current_tier_id = Entry._lock_member(member, member._loyalty_spend_since(), order)
+        tier_id, multiplier = program._tier_for_spend(spend)
+        return balance, (tier_id if (tier_id or None) != current_tier_id else None), multiplier
+
+    def _loyalty_reverse(self, program, refunded_order):
         """Take back the refunded share of what `refunded_order` earned, never below zero."""
         Entry = self.env["customer.loyalty.entry"].sudo()
-        member = self.partner_id
+        member = refunded_order.partner_id
+        balance, tier, _multiplier = self._loyalty_lock_member(program, member)
         earned = Entry.search_fetch(
-            [("order_id", "=", refunded_order.id), ("kind", "=", EARN)], ["points", "base_amount", "member_id"]
+            [("order_id", "=", refunded_order.id), ("kind", "=", EARN)], ["points", "base_amount"]
         )
         reversed_before = Entry.search_fetch(
             [("origin_order_id", "=", refunded_order.id), ("kind", "=", REFUND)], ["points", "points_unreversed"]
         )
-        if not earned or not earned.base_amount:
-            if tier is not None:
-                Entry._set_tier(member, tier)
-            return
-        member = earned.member_id
-        if member != self.partner_id:
-            balance, _spend, _tier = Entry._lock_member(member)
-            tier = None
-        left = earned.points - sum(-entry.points + entry.points_unreversed for entry in reversed_before)
-        share = min(1.0, -self._loyalty_base_amount(program) / earned.base_amount)
-        due = min(left, int(float_round(earned.points * share, precision_rounding=1, rounding_method="HALF-UP")))
+        due = 0
+        if earned and earned.base_amount:
+            left = earned.points - sum(-entry.points + entry.points_unreversed for entry in reversed_before)
+            share = min(1.0, -self._loyalty_base_amount(program) / earned.base_amount)
+            due = min(left, int(float_round(earned.points * share, precision_rounding=1, rounding_method="HALF-UP")))
         if due <= 0:
             if tier is not None:
                 Entry._set_tier(member, tier)

@@ -59,14 +59,14 @@ class LoyaltyCommon(TestPoSCommon):
         result = self.env["pos.order"].sync_from_ui([data])
         return self.env["pos.order"].browse(result["pos.order"][0]["id"])
 
-    def refund(self, order, quantities):
+    def refund(self, order, quantities, customer=None):
         """Refund `quantities` ({product: qty}) of `order` through the POS sync."""
         lines = []
         for line in order.lines:
             if line.product_id in quantities:
                 lines.append({"product": line.product_id, "quantity": -quantities[line.product_id],
                               "refunded_orderline_id": line.id})
-        data = self.create_ui_order_data(lines, customer=order.partner_id)
+        data = self.create_ui_order_data(lines, customer=order.partner_id if customer is None else customer)
         result = self.env["pos.order"].sync_from_ui([data])
         return self.env["pos.order"].browse(
             next(o["id"] for o in result["pos.order"] if o["id"] != order.id)

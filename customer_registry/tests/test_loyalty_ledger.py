@@ -140,6 +140,12 @@ class TestLoyaltyRefunds(LoyaltyCommon):
         self.assertEqual(reversal.points, -90, "the points the order earned are taken back")
         self.assertLedgerConsistent()
 
+    def test_refund_without_customer_still_reverses_the_members_points(self):
+        order = self.sync([(self.product_a, 2)])
+        self.refund(order, {self.product_a: 1}, customer=self.env["res.partner"])
+        self.assertEqual(self.member.loyalty_balance, 100)
+        self.assertLedgerConsistent()
+
     def test_refund_resynced_reverses_once(self):
         order = self.sync([(self.product_a, 2)])
         refund = self.refund(order, {self.product_a: 1})
