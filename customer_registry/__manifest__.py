@@ -30,6 +30,9 @@
         "views/customer_segment_views.xml",
         "wizards/customer_segment_mailing_wizard_views.xml",
         "views/customer_registry_reporting_menus.xml",
+        "data/customer_loyalty_data.xml",
+        "views/customer_loyalty_entry_views.xml",
+        "views/customer_loyalty_program_views.xml",
     ],
     "demo": [
         "demo/customer_registry_demo.xml",

@@ -9,3 +9,10 @@ from . import pos_config
 from . import res_config_settings
 from . import res_company
 from . import customer_segment
+from . import customer_loyalty_tier
+from . import customer_loyalty_program
+from . import customer_loyalty_entry
+from . import res_partner_loyalty
+from . import pos_order_loyalty
+from . import pos_session_loyalty
+from . import pos_config_loyalty

@@ -8,3 +8,7 @@ from . import test_translation
 from . import test_retention_reports
 from . import test_retention_monthly
 from . import test_customer_segment
+from . import test_loyalty_ledger
+from . import test_loyalty_concurrency
+from . import test_loyalty_property
+from . import test_loyalty_tour

@@ -1,1 +1,2 @@
 from . import customer_segment_mailing_wizard
+from . import customer_loyalty_adjustment
