@@ -12,7 +12,4 @@ from . import customer_segment
 from . import customer_loyalty_tier
 from . import customer_loyalty_program
 from . import customer_loyalty_entry
-from . import res_partner_loyalty
-from . import pos_order_loyalty
-from . import pos_session_loyalty
-from . import pos_config_loyalty
+from . import pos_session

@@ -26,9 +26,7 @@ class CustomerLoyaltyEntry(models.Model):
     _order = "date desc, id desc"
     _rec_name = "pseudonym"
 
-    member_id = fields.Many2one(
-        "res.partner", string="Member", required=True, readonly=True, ondelete="restrict", index=True
-    )
+    member_id = fields.Many2one("res.partner", required=True, readonly=True, ondelete="restrict", index=True)
     pseudonym = fields.Char(string="Member Code", required=True, readonly=True, index=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="restrict", index=True)
     program_id = fields.Many2one("customer.loyalty.program", readonly=True, ondelete="restrict")
@@ -47,7 +45,7 @@ class CustomerLoyaltyEntry(models.Model):
         index=True,
     )
     points = fields.Integer(required=True, readonly=True, aggregator="sum")
-    balance_after = fields.Integer(string="Balance After", required=True, readonly=True, aggregator=False)
+    balance_after = fields.Integer(required=True, readonly=True, aggregator=False)
     base_amount = fields.Monetary(
         string="Earning Amount",
         readonly=True,
@@ -59,7 +57,7 @@ class CustomerLoyaltyEntry(models.Model):
         aggregator="sum",
         help="Points a refund should have taken back but the member had already spent.",
     )
-    order_id = fields.Many2one("pos.order", string="Order", readonly=True, ondelete="restrict", index="btree_not_null")
+    order_id = fields.Many2one("pos.order", readonly=True, ondelete="restrict", index="btree_not_null")
     origin_order_id = fields.Many2one(
         "pos.order",
         string="Refunded Order",
@@ -69,7 +67,7 @@ class CustomerLoyaltyEntry(models.Model):
         help="For a refund reversal: the order whose points are taken back.",
     )
     expired_until = fields.Date(readonly=True, help="For an expiry: points earned before this day expired.")
-    user_id = fields.Many2one("res.users", string="User", readonly=True, ondelete="restrict")
+    user_id = fields.Many2one("res.users", readonly=True, ondelete="restrict")
     note = fields.Text(readonly=True)
 
     # One earning, one redemption per order, one reversal per refund order: the
@@ -80,7 +78,7 @@ class CustomerLoyaltyEntry(models.Model):
     _company_member_date = models.Index("(company_id, member_id, date)")
 
     def init(self):
-        super().init()
+        result = super().init()
         unchanged = " ".join(f"- '{column}'" for column in AUDIT_COLUMNS)
         self.env.cr.execute(
             SQL(f"""
@@ -105,18 +103,23 @@ class CustomerLoyaltyEntry(models.Model):
                 FOR EACH STATEMENT EXECUTE FUNCTION customer_loyalty_entry_append_only();
         """)
         )
+        return result
 
+    # The ledger posts entries with one SQL statement beside the balance move (_post);
+    # the ORM's create, write and unlink are refused outright, never delegated.
     @api.model_create_multi
-    def create(self, vals_list):
+    def create(self, vals_list):  # pylint: disable=method-required-super
         raise UserError(
             self.env._("Loyalty entries are posted by orders, refunds, expiry and the adjustment wizard only.")
         )
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(self.env._("Loyalty entries cannot be changed: post a correcting adjustment instead."))
 
-    def unlink(self):
-        raise UserError(self.env._("Loyalty entries cannot be deleted: post a correcting adjustment instead."))
+    def unlink(self):  # pylint: disable=method-required-super
+        raise UserError(  # pylint: disable=no-raise-unlink
+            self.env._("Loyalty entries cannot be deleted: post a correcting adjustment instead.")
+        )
 
     # Posting
 

@@ -47,7 +47,6 @@ class CustomerLoyaltyProgram(models.Model):
     )
     reward_product_id = fields.Many2one(
         "product.product",
-        string="Reward Product",
         help="Product of the discount line added at the Point of Sale when points are redeemed.",
     )
 

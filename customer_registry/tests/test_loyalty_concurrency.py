@@ -1,3 +1,5 @@
+# Two real database connections only see each other's committed rows: these tests commit.
+# pylint: disable=invalid-commit
 import threading
 
 import psycopg2

@@ -5,9 +5,7 @@ class CustomerLoyaltyAdjustment(models.TransientModel):
     _name = "customer.loyalty.adjustment"
     _description = "Loyalty Points Adjustment"
 
-    member_id = fields.Many2one(
-        "res.partner", string="Member", required=True, domain=[("is_registry_member", "=", True)]
-    )
+    member_id = fields.Many2one("res.partner", required=True, domain=[("is_registry_member", "=", True)])
     pseudonym = fields.Char(related="member_id.pseudonym")
     balance = fields.Integer(related="member_id.loyalty_balance", string="Current Balance")
     points = fields.Integer(required=True, help="Points to add (positive) or take away (negative).")
