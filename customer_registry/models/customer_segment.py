@@ -45,6 +45,7 @@ class CustomerSegment(models.Model):
     min_orders = fields.Integer(string="Orders From")
     max_orders = fields.Integer(string="Orders Up To")
     rfm_segment = fields.Selection(RFM_SEGMENTS, string="RFM Segment")
+    tier_ids = fields.Many2many("customer.loyalty.tier", string="Loyalty Tiers", check_company=True)
     churn_state = fields.Selection([("churned", "Churned"), ("active", "Not churned")], string="Churn")
     marketing_consent = fields.Selection(
         [("given", "Valid marketing consent"), ("missing", "No valid marketing consent")]
@@ -69,6 +70,8 @@ class CustomerSegment(models.Model):
             domain.append(("registry_postal_area", "in", self._postal_area_list()))
         if self.marketing_consent:
             domain.append(("has_marketing_consent", "=", self.marketing_consent == "given"))
+        if self.tier_ids:
+            domain.append(("loyalty_tier_id", "in", self.tier_ids.ids))
         metrics_domain = self._metrics_domain()
         if metrics_domain:
             rows = self.env["customer.metrics.report"].search(

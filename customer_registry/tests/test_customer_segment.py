@@ -117,6 +117,24 @@ class TestCustomerSegment(RetentionCase):
         others = self.env["customer.metrics.report"].search([("partner_id", "in", matching.ids)])
         self.assertEqual(set(others.mapped("rfm_segment")), {metrics.rfm_segment})
 
+    def test_loyalty_tier_criterion(self):
+        program = self.env["customer.loyalty.program"].create(
+            {
+                "company_id": self.env.company.id,
+                "tier_ids": [
+                    (0, 0, {"name": "Bronze", "min_spend": 0, "multiplier": 1}),
+                    (0, 0, {"name": "Silver", "min_spend": 21, "multiplier": 1.5}),
+                ],
+            }
+        )
+        bronze, silver = program.tier_ids.sorted("min_spend")
+        self.env["res.partner"].union(*self.members.values())._recompute_loyalty_tier()
+        # Paid in the last 12 months: M2 25, M4 8 + 20; the others 20 or less.
+        self.coffee_lovers.write({"product_category_ids": [(5,)], "tier_ids": [(6, 0, silver.ids)]})
+        self.assertEqual(self._names(self.coffee_lovers._members()), {"M2", "M4"})
+        self.coffee_lovers.tier_ids = bronze
+        self.assertEqual(self._names(self.coffee_lovers._members()), {"M1", "M5", "M6", "M7", "M8"})
+
     def test_mailing_export_keeps_consenting_members_with_an_email(self):
         emails, left_out = self.coffee_lovers._mailing_recipients()
         self.assertEqual({member: email for member, email in emails.items()}, {self.members["M1"]: "m1@example.com"})
