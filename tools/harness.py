@@ -224,48 +224,35 @@ def odoo_command(pg, addons, *args, command="server"):
     return [odoo_python(), "-m", "odoo", command, f"--addons-path={','.join(addons)}", *pg.odoo_args(), *args]
 
 
-def install(pg, addons, dbname, modules=ADDON, demo=False, extra=()):
-    """Create `dbname` with `modules` installed (Odoo prints its own progress)."""
-    pg.drop(dbname)
+def _run_odoo_once(pg, addons, dbname, *args):
+    """Run Odoo on `dbname` until it has loaded (installed or updated) and stop."""
     cmd = odoo_command(
         pg,
         addons,
         "-d",
         dbname,
-        "-i",
-        modules,
+        *args,
         "--stop-after-init",
         "--log-level=warn",
         "--max-cron-threads=0",
         "--http-interface=127.0.0.1",
-        "--http-port",
-        str(free_port()),
-        *(["--with-demo"] if demo else []),
-        *extra,
+        f"--http-port={free_port()}",
     )
+    subprocess.run(cmd, check=True, cwd=REPO)
+
+
+def install(pg, addons, dbname, modules=ADDON, demo=False, extra=()):
+    """Create `dbname` with `modules` installed (Odoo prints its own progress)."""
+    pg.drop(dbname)
     log(f"installing {modules} into {dbname}")
     started = time.monotonic()
-    subprocess.run(cmd, check=True, cwd=REPO)
+    _run_odoo_once(pg, addons, dbname, "-i", modules, *(["--with-demo"] if demo else []), *extra)
     log(f"installed in {time.monotonic() - started:.0f} s")
 
 
 def update(pg, addons, dbname, modules=ADDON):
-    cmd = odoo_command(
-        pg,
-        addons,
-        "-d",
-        dbname,
-        "-u",
-        modules,
-        "--stop-after-init",
-        "--log-level=warn",
-        "--max-cron-threads=0",
-        "--http-interface=127.0.0.1",
-        "--http-port",
-        str(free_port()),
-    )
     log(f"updating {modules} in {dbname}")
-    subprocess.run(cmd, check=True, cwd=REPO)
+    _run_odoo_once(pg, addons, dbname, "-u", modules)
 
 
 def database_exists(pg, dbname):
@@ -288,7 +275,15 @@ def odoo_registry(pg, addons, dbname):
     from odoo.tools import config
 
     config.parse_config(
-        [f"--addons-path={','.join(addons)}", *pg.odoo_args(), "-d", dbname, "--log-level=warn", "--max-cron-threads=0"]
+        [
+            f"--addons-path={','.join(addons)}",
+            *pg.odoo_args(),
+            "-d",
+            dbname,
+            "--log-level=warn",
+            "--max-cron-threads=0",
+            "--http-interface=127.0.0.1",
+        ]
     )
     registry = Registry(dbname)
     try:
