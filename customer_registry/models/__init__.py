@@ -9,6 +9,7 @@ from . import pos_config
 from . import res_config_settings
 from . import res_company
 from . import customer_segment
+from . import customer_loyalty_config_mixin
 from . import customer_loyalty_tier
 from . import customer_loyalty_program
 from . import customer_loyalty_entry

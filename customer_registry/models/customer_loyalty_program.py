@@ -7,7 +7,7 @@ ROUNDING_METHODS = {"down": "DOWN", "half_up": "HALF-UP", "up": "UP"}
 class CustomerLoyaltyProgram(models.Model):
     _name = "customer.loyalty.program"
     _description = "Loyalty Program"
-    _inherit = ["pos.load.mixin"]
+    _inherit = ["pos.load.mixin", "customer.loyalty.config.mixin"]
 
     name = fields.Char(required=True, default=lambda self: self.env._("Loyalty Points"))
     active = fields.Boolean(default=True)
@@ -56,19 +56,6 @@ class CustomerLoyaltyProgram(models.Model):
     )
     _point_value_positive = models.Constraint("CHECK(point_value > 0)", "A point must be worth something.")
     _validity_positive = models.Constraint("CHECK(validity_months >= 0)", "Validity cannot be negative.")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     @api.model
     def _for_company(self, company_id):

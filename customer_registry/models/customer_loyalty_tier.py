@@ -1,9 +1,10 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class CustomerLoyaltyTier(models.Model):
     _name = "customer.loyalty.tier"
     _description = "Loyalty Tier"
+    _inherit = ["customer.loyalty.config.mixin"]
     _order = "program_id, min_spend"
 
     name = fields.Char(required=True, translate=True)
@@ -19,16 +20,3 @@ class CustomerLoyaltyTier(models.Model):
 
     _spend_unique = models.Constraint("UNIQUE(program_id, min_spend)", "Two tiers cannot share a threshold.")
     _multiplier_positive = models.Constraint("CHECK(multiplier >= 0)", "A multiplier cannot be negative.")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()

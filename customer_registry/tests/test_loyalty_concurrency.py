@@ -13,6 +13,15 @@ from odoo.tools import mute_logger
 REDEEMED, REFUSED = "redeemed", "refused"
 
 
+def erase_members(env, member_ids):
+    """Remove committed test members and their ledger entries."""
+    # The ledger is append-only for everyone but a superuser replaying data.
+    env.cr.execute("SET LOCAL session_replication_role = replica")
+    env.cr.execute("DELETE FROM customer_loyalty_entry WHERE member_id = ANY(%s)", [member_ids])
+    env.cr.execute("SET LOCAL session_replication_role = DEFAULT")
+    env["res.partner"].browse(member_ids).unlink()
+
+
 @tagged("post_install", "-at_install")
 class TestLoyaltyParallelRedemption(TransactionCase):
     """Two tills redeem for the same member at once, each on its own database connection.
@@ -37,11 +46,7 @@ class TestLoyaltyParallelRedemption(TransactionCase):
     def erase_member(self):
         cr, env = self.connect()
         with cr:
-            # The ledger is append-only for everyone but a superuser replaying data.
-            cr.execute("SET LOCAL session_replication_role = replica")
-            cr.execute("DELETE FROM customer_loyalty_entry WHERE member_id = %s", [self.member_id])
-            cr.execute("SET LOCAL session_replication_role = DEFAULT")
-            env["res.partner"].browse(self.member_id).unlink()
+            erase_members(env, [self.member_id])
             cr.commit()
 
     def redeem(self, points, both_read, outcomes, name):
@@ -122,10 +127,7 @@ class TestLoyaltyExpiryKilledAndRerun(TransactionCase):
     def erase(self):
         cr, env = self.connect()
         with cr:
-            cr.execute("SET LOCAL session_replication_role = replica")
-            cr.execute("DELETE FROM customer_loyalty_entry WHERE member_id = ANY(%s)", [self.member_ids])
-            cr.execute("SET LOCAL session_replication_role = DEFAULT")
-            env["res.partner"].browse(self.member_ids).unlink()
+            erase_members(env, self.member_ids)
             if self.created_program:
                 env["customer.loyalty.program"].browse(self.program_id).unlink()
             cr.commit()
