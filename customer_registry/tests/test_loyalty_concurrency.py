@@ -13,6 +13,12 @@ from odoo.tools import mute_logger
 REDEEMED, REFUSED = "redeemed", "refused"
 
 
+def own_connection(env):
+    """A second database connection, as another till or a second worker has."""
+    cr = db_connect(env.cr.dbname).cursor()
+    return cr, api.Environment(cr, SUPERUSER_ID, {})
+
+
 def erase_members(env, member_ids):
     """Remove committed test members and their ledger entries."""
     # The ledger is append-only for everyone but a superuser replaying data.
@@ -30,8 +36,7 @@ class TestLoyaltyParallelRedemption(TransactionCase):
     """
 
     def connect(self):
-        cr = db_connect(self.env.cr.dbname).cursor()
-        return cr, api.Environment(cr, SUPERUSER_ID, {})
+        return own_connection(self.env)
 
     def setUp(self):
         super().setUp()
@@ -100,8 +105,7 @@ class TestLoyaltyExpiryKilledAndRerun(TransactionCase):
     """The expiry job commits per batch: killed halfway, a re-run finishes without duplicates."""
 
     def connect(self):
-        cr = db_connect(self.env.cr.dbname).cursor()
-        return cr, api.Environment(cr, SUPERUSER_ID, {})
+        return own_connection(self.env)
 
     def setUp(self):
         super().setUp()
