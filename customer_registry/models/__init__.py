@@ -4,6 +4,7 @@ from . import customer_preference
 from . import customer_consent
 from . import customer_identity
 from . import res_partner
+from . import account_move
 from . import pos_order
 from . import pos_config
 from . import res_config_settings

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from . import registry_sql
+
 HEALTH = "health"
 MARKETING = "marketing"
 
@@ -16,6 +18,7 @@ class CustomerConsent(models.Model):
     _description = "Customer Consent"
     _order = "given_at desc, id desc"
     _check_company_auto = True
+    _rec_names_search = ["pseudonym"]
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -23,6 +26,7 @@ class CustomerConsent(models.Model):
         required=True,
         index=True,
         ondelete="cascade",
+        check_company=True,
         domain=[("is_registry_member", "=", True)],
     )
     pseudonym = fields.Char(related="partner_id.pseudonym")
@@ -52,14 +56,37 @@ class CustomerConsent(models.Model):
             consent.display_name = f"{consent.pseudonym or ''} {purposes.get(consent.purpose, '')}".strip()
 
     _evidence_fields = frozenset(("partner_id", "company_id", "purpose", "given_at", "recorded_by_id"))
+    _withdrawal_fields = frozenset(("withdrawn_at", "withdrawn_by_id", "is_valid"))
+
+    def init(self):
+        super().init()
+        self.env.cr.execute(registry_sql.consent_guard_sql())
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [dict(vals) for vals in vals_list]
+        for vals in vals_list:
+            if self._withdrawal_fields.intersection(k for k, v in vals.items() if v and k != "is_valid"):
+                raise UserError(self.env._("A consent is recorded as given; withdraw it afterwards."))
+            # A consent is given to the company the member belongs to.
+            member = self.env["res.partner"].browse(vals.get("partner_id")).sudo()
+            if member.company_id:
+                vals["company_id"] = member.company_id.id
+        return super().create(vals_list)
 
     def write(self, vals):
         if self._evidence_fields.intersection(vals):
             raise UserError(self.env._("A consent is evidence: record a new one instead of editing it."))
-        result = super().write(vals)
-        if vals.get("withdrawn_at"):
-            self._erase_uncovered_health_data()
-        return result
+        if self._withdrawal_fields.intersection(vals):
+            raise UserError(self.env._("A consent is withdrawn with its Withdraw button, once, and stays withdrawn."))
+        return super().write(vals)
+
+    def unlink(self):  # pylint: disable=method-required-super
+        # Deleted only with the member itself (the database's cascade, which bypasses this).
+        self.check_access("unlink")
+        raise UserError(  # pylint: disable=no-raise-unlink
+            self.env._("A consent is evidence and is never deleted: withdraw it instead.")
+        )
 
     def _erase_uncovered_health_data(self):
         members = self.filtered(lambda c: c.purpose == HEALTH).partner_id
@@ -68,6 +95,17 @@ class CustomerConsent(models.Model):
         )
 
     def action_withdraw(self):
-        """Withdraw; health data the consent covered is erased at once."""
-        self.filtered("is_valid").write({"withdrawn_at": fields.Datetime.now(), "withdrawn_by_id": self.env.user.id})
+        """Withdraw; health data the consent covered is erased at once.
+
+        The only way to set the withdrawal: write() refuses it, and the database
+        refuses to change or clear it once set.
+        """
+        self.check_access("write")
+        consents = self.filtered("is_valid")
+        if consents:
+            # Odoo's own write, past the refusal above (this is the sanctioned path).
+            super(CustomerConsent, consents).write(  # pylint: disable=super-with-arguments
+                {"withdrawn_at": fields.Datetime.now(), "withdrawn_by_id": self.env.user.id}
+            )
+            consents._erase_uncovered_health_data()
         return True

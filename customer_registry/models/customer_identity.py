@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from . import registry_sql
+
 # res.partner fields holding a member's personal data, and where each lives here.
 PARTNER_TO_IDENTITY = {
     "name": "legal_name",
@@ -14,6 +16,10 @@ PARTNER_TO_IDENTITY = {
     "comment": "notes",
     "vat": "vat",
 }
+# Everything a member's partner row must leave empty: the routed fields and what is derived from them.
+PERSONAL_PARTNER_FIELDS = (*PARTNER_TO_IDENTITY.keys() - {"name"}, "function", "website", "company_name")
+# Values a member cannot have at all (the identity has no place for them): refused, never dropped.
+MEMBER_REFUSED_FIELDS = ("function", "website", "company_name", "company_registry", "image_1920")
 
 
 def postal_area(zip_code):
@@ -28,11 +34,19 @@ class CustomerIdentity(models.Model):
     _name = "customer.identity"
     _description = "Member Identity"
     _rec_name = "legal_name"
+    _rec_names_search = ["legal_name", "email", "phone"]
     _order = "id desc"
     _check_company_auto = True
 
     partner_id = fields.Many2one(
-        "res.partner", string="Member", required=True, index=True, ondelete="cascade", readonly=True
+        "res.partner",
+        string="Member",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
+        check_company=True,
+        domain=[("is_registry_member", "=", True)],
     )
     pseudonym = fields.Char(related="partner_id.pseudonym")
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
@@ -50,6 +64,17 @@ class CustomerIdentity(models.Model):
     notes = fields.Html()
 
     _partner_unique = models.Constraint("UNIQUE(partner_id)", "A member has exactly one identity.")
+
+    @api.depends("pseudonym")
+    def _compute_display_name(self):
+        # Shown in places that do not check the right to read the identity (access-error
+        # messages list the records refused): the card code only, never the legal name.
+        for identity in self:
+            identity.display_name = self.env._("Identity of %s", identity.pseudonym or identity.id)
+
+    def init(self):
+        super().init()
+        self.env.cr.execute(registry_sql.identity_guard_sql())
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -64,7 +64,7 @@ class CustomerSegment(models.Model):
         self.ensure_one()
         domain = [
             ("is_registry_member", "=", True),
-            ("company_id", "in", [self.company_id.id, False]),
+            ("company_id", "=", self.company_id.id),
         ]
         if self._postal_area_list():
             domain.append(("registry_postal_area", "in", self._postal_area_list()))
@@ -153,8 +153,16 @@ class CustomerSegment(models.Model):
         self.ensure_one()
         self._check_can_export()
         members = self._members()
-        consenting = members.filtered("has_marketing_consent")
-        identities = self.env["customer.identity"].sudo().search([("partner_id", "in", consenting.ids)])
+        # A member belongs to one company (the database guarantees the identity's and the
+        # consents' company are the member's): the export stays within the segment's company.
+        consenting = members.filtered(
+            lambda member: member.has_marketing_consent and member.company_id == self.company_id
+        )
+        identities = (
+            self.env["customer.identity"]
+            .sudo()
+            .search([("partner_id", "in", consenting.ids), ("company_id", "=", self.company_id.id)])
+        )
         emails = {identity.partner_id: identity.email for identity in identities if identity.email}
         left_out = {NO_CONSENT: len(members - consenting), NO_EMAIL: len(consenting) - len(emails)}
         return emails, left_out

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
 
+from . import registry_sql
 from .customer_loyalty_entry import EARN, REDEEM, REFUND
 
 
@@ -21,6 +22,27 @@ class PosOrder(models.Model):
     def _compute_pseudonym(self):
         for order in self:
             order.pseudonym = order.partner_id.pseudonym or False
+
+    def init(self):
+        super().init()
+        # The database sets the code from the customer and keeps no email or phone on a member's order.
+        self.env.cr.execute(registry_sql.pos_order_guard_sql())
+
+    @api.depends("partner_id")
+    def _compute_contact_details(self):
+        super()._compute_contact_details()
+        for order in self.filtered("partner_id.is_registry_member"):
+            order.email = order.mobile = False
+
+    def _registry_forget_contact_details(self):
+        """Orders of a member keep no email or phone (e.g. from before enrollment)."""
+        self.write({"email": False, "mobile": False})
+
+    def action_send_receipt(self, email, ticket_image, basic_image):
+        # The receipt goes to the address given; a member's order does not keep it.
+        result = super().action_send_receipt(email, ticket_image, basic_image)
+        self.filtered("partner_id.is_registry_member")._registry_forget_contact_details()
+        return result
 
     # Loyalty:
     # Members earn, redeem and get points reversed inside the order's own sync.

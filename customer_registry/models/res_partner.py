@@ -1,12 +1,14 @@
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .. import pseudonym as codes
+from . import registry_sql
 from .customer_consent import HEALTH, MARKETING
-from .customer_identity import PARTNER_TO_IDENTITY
+from .customer_identity import MEMBER_REFUSED_FIELDS, PARTNER_TO_IDENTITY, PERSONAL_PARTNER_FIELDS
 
 PII_GROUP = "customer_registry.group_registry_pii"
 
@@ -60,6 +62,10 @@ class ResPartner(models.Model):
 
     _pseudonym_unique = models.Constraint("UNIQUE(pseudonym)", "This member code is already in use.")
 
+    def init(self):
+        super().init()
+        self.env.cr.execute(registry_sql.partner_guard_sql(self.env.cr))
+
     @api.depends("pseudonym")
     def _compute_pseudonym_formatted(self):
         for partner in self:
@@ -107,30 +113,43 @@ class ResPartner(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
+        self._check_parent_is_not_a_member([vals.get("parent_id") for vals in vals_list])
+        # Membership, the company and personal values may come as context defaults
+        # (the Members menu, the POS, an import): decide and route after them.
+        defaults = self.default_get(["is_registry_member", "company_id", *PERSONAL_PARTNER_FIELDS])
+        default_member = defaults.get("is_registry_member")
+        members = [index for index, vals in enumerate(vals_list) if vals.get("is_registry_member", default_member)]
         personal = {}
-        members = [index for index, vals in enumerate(vals_list) if vals.get("is_registry_member")]
-        for index, code in zip(members, self._new_pseudonyms(len(members)), strict=True):
+        given = [self._given_pseudonym(vals_list[index]) for index in members]
+        fresh = iter(self._new_pseudonyms(given.count(False)))
+        for index, code in zip(members, given, strict=True):
+            code = code or next(fresh)
             vals = vals_list[index]
+            for field_name in PERSONAL_PARTNER_FIELDS:
+                if field_name not in vals and defaults.get(field_name):
+                    vals[field_name] = defaults[field_name]
+            self._check_member_values(vals)
             personal[index] = self._split_personal_data(vals)
+            vals.update(dict.fromkeys(PERSONAL_PARTNER_FIELDS, False))
+            vals["is_registry_member"] = True
             vals["pseudonym"] = code
             vals["name"] = vals.get("registry_greeting_name") or code
+            vals["company_id"] = vals.get("company_id") or defaults.get("company_id") or self.env.company.id
         partners = super().create(vals_list)
         if personal:
             self.env["customer.identity"].sudo().create(
                 [
-                    {
-                        **data,
-                        "partner_id": partners[index].id,
-                        "company_id": partners[index].company_id.id or self.env.company.id,
-                    }
+                    {**data, "partner_id": partners[index].id, "company_id": partners[index].company_id.id}
                     for index, data in personal.items()
                 ]
             )
         return partners
 
     def write(self, vals):
-        if "pseudonym" in vals and any(p.pseudonym and p.pseudonym != vals["pseudonym"] for p in self):
-            raise UserError(self.env._("A member code never changes once given."))
+        if vals.get("parent_id"):
+            self._check_parent_is_not_a_member([vals["parent_id"]])
+        if "pseudonym" in vals and any(p.pseudonym != vals["pseudonym"] for p in self):
+            raise UserError(self.env._("A member code is given at enrollment and never changes."))
         if "is_registry_member" in vals and not vals["is_registry_member"] and any(self.mapped("is_registry_member")):
             raise UserError(
                 self.env._("A member cannot be un-enrolled: archive the contact, or erase the member's personal data.")
@@ -141,8 +160,13 @@ class ResPartner(models.Model):
         if not members:
             return super().write(vals)
         member_vals = dict(vals)
+        member_vals.pop("is_registry_member", None)
+        member_vals.pop("pseudonym", None)
+        self._check_member_values(member_vals, members)
         personal = self._split_personal_data(member_vals)
         if personal:
+            # The vault is written with sudo: check first that this user may write these members at all.
+            members.check_access("write")
             members._registry_identity().write(personal)
         if "registry_greeting_name" in member_vals:
             for member in members:
@@ -153,41 +177,141 @@ class ResPartner(models.Model):
         others = self - members
         return super(ResPartner, others).write(vals) if others else True
 
+    @api.model
+    def _given_pseudonym(self, vals):
+        """The code of a pre-printed card handed over at enrollment, checked; False to draw one."""
+        if not vals.get("pseudonym"):
+            return False
+        try:
+            return codes.validate(vals["pseudonym"])
+        except codes.InvalidPseudonym as error:
+            raise ValidationError(str(error.args[0])) from error
+
+    @api.model
+    def _check_member_values(self, vals, members=None):
+        """Refuse, with a reason, what a member cannot have (before anything is written)."""
+        refused = [name for name in MEMBER_REFUSED_FIELDS if vals.get(name)]
+        if refused:
+            labels = ", ".join(self._fields[name]._description_string(self.env) for name in refused)
+            raise UserError(
+                self.env._(
+                    "A registry member keeps no %(fields)s: members are served by card code and their "
+                    "personal data lives in the identity (its notes take anything else).",
+                    fields=labels,
+                )
+            )
+        if vals.get("is_company") or vals.get("parent_id"):
+            raise UserError(
+                self.env._(
+                    "A registry member is a private person on its own: it cannot be a company or a contact "
+                    "of another partner."
+                )
+            )
+        if members and "company_id" in vals and any(m.company_id.id != vals["company_id"] for m in members):
+            raise UserError(self.env._("A member belongs to the company that enrolled it; its company cannot change."))
+
+    @api.model
+    def _check_parent_is_not_a_member(self, parent_ids):
+        """Refused before anything is written (the database refuses it too)."""
+        if self.sudo().browse([pid for pid in parent_ids if pid]).filtered("is_registry_member"):
+            raise UserError(
+                self.env._(
+                    "Registry members have no child contacts (invoice, delivery or other addresses): their "
+                    "addresses live in the identity, readable by personal-data users only."
+                )
+            )
+
     def _registry_identity(self):
         return self.env["customer.identity"].sudo().search([("partner_id", "in", self.ids)])
+
+    def _check_can_enroll(self):
+        """Contacts that cannot become pseudonymous members, with the reason."""
+        partners = self.sudo().with_context(active_test=False)
+        for partner in partners:
+            reason = None
+            if partner.user_ids:
+                reason = self.env._("%s is the contact of a user: its name and email are the user's login data.")
+            elif self.env["res.company"].sudo().search_count([("partner_id", "=", partner.id)], limit=1):
+                reason = self.env._("%s is the contact of a company of this database.")
+            elif partner.is_company:
+                reason = self.env._("%s is a company: only private persons become members.")
+            elif partner.parent_id:
+                reason = self.env._("%s is a contact of another partner: only persons on their own become members.")
+            elif partner.image_1920:
+                reason = self.env._("%s has a photo: remove it first, a member's record holds no picture of them.")
+            elif partner.child_ids:
+                reason = self.env._(
+                    "%s has child contacts (addresses or people): archive or detach them first, members "
+                    "keep their addresses in the identity."
+                )
+            if reason:
+                raise UserError(self.env._("This contact cannot become a registry member. ") + reason % partner.name)
 
     def _enroll(self):
         """Make existing contacts members: their personal data moves to an identity."""
         if not self:
             return
+        self.check_access("write")
+        self._check_can_enroll()
         identity_fields = list(PARTNER_TO_IDENTITY)
         identities = []
         for partner, code in zip(self.sudo(), self._new_pseudonyms(len(self)), strict=True):
             data = partner._convert_to_write(partner.read(identity_fields)[0])
             data.pop("id", None)
+            company = partner.company_id or self.env.company
             identities.append(
                 {
                     **{PARTNER_TO_IDENTITY[key]: value for key, value in data.items()},
                     "partner_id": partner.id,
-                    "company_id": partner.company_id.id or self.env.company.id,
+                    "company_id": company.id,
                 }
             )
-            cleared = dict.fromkeys(identity_fields, False)
-            cleared.update(name=partner.registry_greeting_name or code, pseudonym=code, is_registry_member=True)
+            # What the identity has no field for is kept in its notes rather than lost.
+            extra = [
+                f"{partner._fields[name]._description_string(self.env)}: {partner[name]}"
+                for name in MEMBER_REFUSED_FIELDS
+                if name != "image_1920" and partner[name]
+            ]
+            if extra:
+                identities[-1]["notes"] = Markup("%s<p>%s</p>") % (
+                    identities[-1].get("notes") or "",
+                    Markup("<br/>").join(extra),
+                )
+            cleared = dict.fromkeys(PERSONAL_PARTNER_FIELDS, False)
+            cleared.update({name: False for name in MEMBER_REFUSED_FIELDS if name != "image_1920"})
+            cleared.update(
+                name=partner.registry_greeting_name or code,
+                pseudonym=code,
+                is_registry_member=True,
+                company_id=company.id,
+            )
             # Plain write: this method does the routing of personal data that write() would redo.
             super(ResPartner, partner.with_context(tracking_disable=True)).write(cleared)  # pylint: disable=super-method-mismatch
+        # The partner rows first: the database accepts an identity for a member only.
+        self.flush_recordset()
         self.env["customer.identity"].sudo().create(identities)
         self._forget_tracked_personal_data()
+        # Orders rung up before enrollment kept the contact's email and phone.
+        self.env["pos.order"].sudo().search([("partner_id", "in", self.ids)])._registry_forget_contact_details()
 
     def _forget_tracked_personal_data(self):
-        """Chatter tracking kept old names and emails: drop those values too."""
-        self.env["mail.tracking.value"].sudo().search(
-            [
-                ("mail_message_id.model", "=", "res.partner"),
-                ("mail_message_id.res_id", "in", self.ids),
-                ("field_id.name", "in", list(PARTNER_TO_IDENTITY)),
-            ]
-        ).unlink()
+        """Chatter tracking kept the contact's old names, emails and addresses: drop them.
+
+        Every value tracked on the contact before enrollment is personal data or
+        derived from it (name, email, phone, VAT, inlined address...), and so is
+        what this transaction would still track at commit.
+        """
+        self._track_discard()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """DELETE FROM mail_tracking_value value USING mail_message message
+                 WHERE value.mail_message_id = message.id
+                   AND message.model = 'res.partner' AND message.res_id = ANY(%s)""",
+                self.ids,
+            )
+        )
+        self.env["mail.tracking.value"].invalidate_model()
 
     @api.model
     def find_by_pseudonym(self, code):

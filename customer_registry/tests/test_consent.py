@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import RegistryCase
@@ -72,6 +72,8 @@ class TestConsent(RegistryCase):
             consent.write({"given_at": "2020-01-01 00:00:00"})
         with self.assertRaises(UserError):
             consent.write({"purpose": "marketing"})
-        with self.assertRaises(Exception):  # noqa: B017 - AccessError for users; any refusal will do
+        with self.assertRaises(AccessError):
             consent.with_user(self.registry_user).unlink()
+        with self.assertRaises(UserError):
+            consent.unlink()
         self.assertTrue(consent.exists())

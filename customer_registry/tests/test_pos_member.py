@@ -44,15 +44,13 @@ class TestPosMember(TestPointOfSaleHttpCommon):
     def setUpClass(cls):
         super().setUpClass()
         Partner = cls.env["res.partner"]
-        cls.inga = Partner.create({**INGA_IDENTITY, "is_registry_member": True, "registry_greeting_name": "Inga"})
-        cls.unnamed = Partner.create({"name": "Per Hansen", "email": "per.h@example.com", "is_registry_member": True})
-        # The members were handed pre-printed cards: give them the printed codes.
-        for member, code in ((cls.inga, INGA_CODE), (cls.unnamed, UNNAMED_CODE)):
-            cls.env.cr.execute(
-                "UPDATE res_partner SET pseudonym = %s, name = %s WHERE id = %s",
-                [code, member.registry_greeting_name or code, member.id],
-            )
-        Partner.invalidate_model(["pseudonym", "name"])
+        # The members were handed pre-printed cards: they are enrolled with the printed codes.
+        cls.inga = Partner.create(
+            {**INGA_IDENTITY, "is_registry_member": True, "registry_greeting_name": "Inga", "pseudonym": INGA_CODE}
+        )
+        cls.unnamed = Partner.create(
+            {"name": "Per Hansen", "email": "per.h@example.com", "is_registry_member": True, "pseudonym": UNNAMED_CODE}
+        )
 
     def assertNoIdentityIn(self, data, identity=None):
         text = json.dumps(data, default=str)

@@ -1,2 +1,3 @@
 from . import customer_segment_mailing_wizard
 from . import customer_loyalty_adjustment
+from . import base_partner_merge_automatic_wizard

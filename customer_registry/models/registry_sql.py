@@ -1,0 +1,297 @@
+"""What the database itself guarantees about members, whatever writes to it.
+
+The ORM's create/write already route personal data to the identity and refuse
+what a member cannot have, with readable messages.  These triggers are the
+same rules for every other channel: another module's override, `sudo()` code
+in Odoo, an import, a server action, SQL run by the application.  Each is
+(re)created by its model's `init()`, so an upgrade refreshes it.  The
+statements are plain strings, run without parameters (no `%` escaping).
+"""
+
+from stdnum import damm
+
+from .. import pseudonym as codes
+
+# Text columns of res_partner that hold nothing for a member (checked by the database).
+MEMBER_EMPTY_COLUMNS = (
+    "email",
+    "email_normalized",
+    "phone",
+    "phone_sanitized",
+    "street",
+    "street2",
+    "zip",
+    "city",
+    "vat",
+    "website",
+    "function",
+    "company_name",
+    "company_registry",
+    "comment",
+    "commercial_company_name",
+)
+
+# The Damm table python-stdnum checks codes with, as a PostgreSQL array literal.
+_DAMM_TABLE = "{" + ",".join("{" + ",".join(map(str, row)) + "}" for row in damm._operation_table) + "}"
+
+
+def _existing_columns(cr, table, columns):
+    cr.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name = ANY(%s)",
+        [table, list(columns)],
+    )
+    found = {row[0] for row in cr.fetchall()}
+    return [column for column in columns if column in found]
+
+
+def code_is_valid_sql():
+    """customer_registry_code_is_valid(text): the rules of pseudonym.validate, in SQL."""
+    return f"""
+        CREATE OR REPLACE FUNCTION customer_registry_code_is_valid(code text) RETURNS boolean
+        LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+        DECLARE
+            damm_table CONSTANT int[] := '{_DAMM_TABLE}';
+            interim int := 0;
+            weighted int := 0;
+            digit int;
+        BEGIN
+            IF code !~ '^{codes.PREFIX}[0-9]{{{codes.LENGTH - len(codes.PREFIX)}}}$' THEN
+                RETURN false;
+            END IF;
+            FOR position IN 1..{codes.LENGTH - 1} LOOP
+                digit := substr(code, position, 1)::int;
+                interim := damm_table[interim + 1][digit + 1];
+                weighted := weighted + digit * CASE WHEN position % 2 = 0 THEN 3 ELSE 1 END;
+            END LOOP;
+            RETURN interim = 0 AND (10 - weighted % 10) % 10 = substr(code, {codes.LENGTH}, 1)::int;
+        END;
+        $$;
+        """
+
+
+def partner_guard_sql(cr):
+    """Triggers on res_partner (and on what points at a partner: users, companies)."""
+    empty = _existing_columns(cr, "res_partner", MEMBER_EMPTY_COLUMNS)
+    has_personal_value = " OR ".join(f"COALESCE(NEW.{column}, '') <> ''" for column in empty)
+    return f"""
+        {code_is_valid_sql()}
+
+        CREATE OR REPLACE FUNCTION customer_registry_partner_guard() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.pseudonym IS NOT NULL AND NOT COALESCE(NEW.is_registry_member, false) THEN
+                RAISE EXCEPTION 'customer_registry: partner %: only a registry member has a member code', NEW.id
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            IF NEW.parent_id IS NOT NULL
+               AND EXISTS (SELECT 1 FROM res_partner parent
+                            WHERE parent.id = NEW.parent_id AND parent.is_registry_member) THEN
+                RAISE EXCEPTION 'customer_registry: partner %: a registry member has no child contacts', NEW.id
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            IF NOT COALESCE(NEW.is_registry_member, false) THEN
+                IF TG_OP = 'UPDATE' AND OLD.is_registry_member THEN
+                    RAISE EXCEPTION 'customer_registry: partner %: a member cannot be un-enrolled', NEW.id
+                        USING ERRCODE = 'check_violation';
+                END IF;
+                RETURN NEW;
+            END IF;
+            IF NEW.pseudonym IS NULL OR NOT customer_registry_code_is_valid(NEW.pseudonym) THEN
+                RAISE EXCEPTION 'customer_registry: partner %: a member needs a valid member code', NEW.id
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            IF NEW.company_id IS NULL THEN
+                RAISE EXCEPTION 'customer_registry: member %: a member belongs to a company', NEW.pseudonym
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            IF TG_OP = 'UPDATE' AND OLD.is_registry_member
+               AND (NEW.pseudonym <> OLD.pseudonym OR NEW.company_id <> OLD.company_id) THEN
+                RAISE EXCEPTION 'customer_registry: member %: its code and company never change', OLD.pseudonym
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            IF NEW.parent_id IS NOT NULL OR COALESCE(NEW.is_company, false) THEN
+                RAISE EXCEPTION 'customer_registry: member %: a member is a private person on its own', NEW.pseudonym
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            IF NEW.name IS DISTINCT FROM COALESCE(NULLIF(NEW.registry_greeting_name, ''), NEW.pseudonym) THEN
+                RAISE EXCEPTION 'customer_registry: member %: its name is its label, the legal name is in the identity',
+                    NEW.pseudonym USING ERRCODE = 'check_violation';
+            END IF;
+            IF {has_personal_value} OR NEW.state_id IS NOT NULL OR NEW.country_id IS NOT NULL THEN
+                RAISE EXCEPTION 'customer_registry: member %: personal data belongs in the identity, not the partner',
+                    NEW.pseudonym USING ERRCODE = 'check_violation';
+            END IF;
+            IF TG_OP = 'INSERT' OR NOT OLD.is_registry_member THEN
+                IF EXISTS (SELECT 1 FROM res_partner child WHERE child.parent_id = NEW.id)
+                   OR EXISTS (SELECT 1 FROM res_users WHERE partner_id = NEW.id)
+                   OR EXISTS (SELECT 1 FROM res_company WHERE partner_id = NEW.id) THEN
+                    RAISE EXCEPTION 'customer_registry: partner %: contacts of users, companies or with child '
+                        'contacts cannot become members', NEW.id USING ERRCODE = 'check_violation';
+                END IF;
+            END IF;
+            RETURN NEW;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_partner_guard ON res_partner;
+        CREATE TRIGGER customer_registry_partner_guard
+            BEFORE INSERT OR UPDATE ON res_partner
+            FOR EACH ROW
+            WHEN (NEW.is_registry_member OR NEW.pseudonym IS NOT NULL OR NEW.parent_id IS NOT NULL)
+            EXECUTE FUNCTION customer_registry_partner_guard();
+
+        -- The UPDATE case above sees un-enrolling only when the new row is still checked.
+        DROP TRIGGER IF EXISTS customer_registry_partner_unenroll_guard ON res_partner;
+        CREATE TRIGGER customer_registry_partner_unenroll_guard
+            BEFORE UPDATE OF is_registry_member ON res_partner
+            FOR EACH ROW WHEN (OLD.is_registry_member AND NOT COALESCE(NEW.is_registry_member, false))
+            EXECUTE FUNCTION customer_registry_partner_guard();
+
+        -- Every member has an identity, checked at commit (the partner row comes first).
+        DROP TRIGGER IF EXISTS customer_registry_member_has_identity ON res_partner;
+        CREATE CONSTRAINT TRIGGER customer_registry_member_has_identity
+            AFTER INSERT OR UPDATE OF is_registry_member ON res_partner
+            DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW WHEN (NEW.is_registry_member)
+            EXECUTE FUNCTION customer_registry_member_has_identity();
+
+        -- A member is never a user's or a company's own contact.
+        CREATE OR REPLACE FUNCTION customer_registry_partner_owner_guard() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM res_partner WHERE id = NEW.partner_id AND is_registry_member) THEN
+                RAISE EXCEPTION 'customer_registry: the contact of a % cannot be a registry member', TG_TABLE_NAME
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NEW;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_partner_owner_guard ON res_users;
+        CREATE TRIGGER customer_registry_partner_owner_guard
+            BEFORE INSERT OR UPDATE OF partner_id ON res_users
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_partner_owner_guard();
+        DROP TRIGGER IF EXISTS customer_registry_partner_owner_guard ON res_company;
+        CREATE TRIGGER customer_registry_partner_owner_guard
+            BEFORE INSERT OR UPDATE OF partner_id ON res_company
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_partner_owner_guard();
+        """
+
+
+def identity_guard_sql():
+    """An identity belongs to a member and to the member's company; every member has one (at commit)."""
+    return """
+        CREATE OR REPLACE FUNCTION customer_registry_identity_company() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            member res_partner%ROWTYPE;
+        BEGIN
+            SELECT * INTO member FROM res_partner WHERE id = NEW.partner_id;
+            IF NOT COALESCE(member.is_registry_member, false) THEN
+                RAISE EXCEPTION 'customer_registry: an identity belongs to a registry member'
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            NEW.company_id := member.company_id;
+            RETURN NEW;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_identity_company ON customer_identity;
+        CREATE TRIGGER customer_registry_identity_company
+            BEFORE INSERT OR UPDATE OF partner_id, company_id ON customer_identity
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_identity_company();
+
+        CREATE OR REPLACE FUNCTION customer_registry_member_has_identity() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            member_id int;
+        BEGIN
+            IF TG_TABLE_NAME = 'res_partner' THEN
+                member_id := NEW.id;
+            ELSE
+                member_id := OLD.partner_id;
+            END IF;
+            IF EXISTS (SELECT 1 FROM res_partner WHERE id = member_id AND is_registry_member)
+               AND NOT EXISTS (SELECT 1 FROM customer_identity WHERE partner_id = member_id) THEN
+                RAISE EXCEPTION 'customer_registry: member partner % has no identity', member_id
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NULL;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_member_has_identity ON customer_identity;
+        CREATE CONSTRAINT TRIGGER customer_registry_member_has_identity
+            AFTER DELETE OR UPDATE OF partner_id ON customer_identity
+            DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_member_has_identity();
+        """
+
+
+def consent_guard_sql():
+    """A consent is evidence: frozen once given, withdrawn once, deleted only with its member."""
+    return """
+        CREATE OR REPLACE FUNCTION customer_registry_consent_guard() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                -- Only the cascade of the member's own deletion (a foreign key action, run as a trigger).
+                IF pg_trigger_depth() > 1 THEN
+                    RETURN OLD;
+                END IF;
+                RAISE EXCEPTION 'customer_registry: a consent is evidence and is never deleted'
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            IF TG_OP = 'INSERT' THEN
+                SELECT company_id INTO NEW.company_id FROM res_partner WHERE id = NEW.partner_id AND is_registry_member;
+                IF NEW.company_id IS NULL THEN
+                    RAISE EXCEPTION 'customer_registry: a consent is given by a registry member'
+                        USING ERRCODE = 'check_violation';
+                END IF;
+                IF NEW.withdrawn_at IS NOT NULL OR NEW.withdrawn_by_id IS NOT NULL THEN
+                    RAISE EXCEPTION 'customer_registry: a consent is recorded as given, then withdrawn'
+                        USING ERRCODE = 'check_violation';
+                END IF;
+                NEW.is_valid := true;
+                RETURN NEW;
+            END IF;
+            IF (NEW.partner_id, NEW.company_id, NEW.purpose, NEW.given_at, NEW.recorded_by_id)
+               IS DISTINCT FROM (OLD.partner_id, OLD.company_id, OLD.purpose, OLD.given_at, OLD.recorded_by_id) THEN
+                RAISE EXCEPTION 'customer_registry: a consent is evidence: record a new one instead of editing it'
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            IF (NEW.withdrawn_at, NEW.withdrawn_by_id) IS DISTINCT FROM (OLD.withdrawn_at, OLD.withdrawn_by_id) THEN
+                IF OLD.withdrawn_at IS NOT NULL OR NEW.withdrawn_at IS NULL OR NEW.withdrawn_by_id IS NULL THEN
+                    RAISE EXCEPTION 'customer_registry: a consent is withdrawn once, by a user, and stays withdrawn'
+                        USING ERRCODE = 'check_violation';
+                END IF;
+            END IF;
+            NEW.is_valid := NEW.withdrawn_at IS NULL;
+            RETURN NEW;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_consent_guard ON customer_consent;
+        CREATE TRIGGER customer_registry_consent_guard
+            BEFORE INSERT OR UPDATE OR DELETE ON customer_consent
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_consent_guard();
+        """
+
+
+def pos_order_guard_sql():
+    """An order's member code is its customer's, and a member's order keeps no email or phone."""
+    return """
+        CREATE OR REPLACE FUNCTION customer_registry_pos_order_guard() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            code varchar;
+        BEGIN
+            SELECT pseudonym INTO code FROM res_partner WHERE id = NEW.partner_id;
+            NEW.pseudonym := code;
+            IF code IS NOT NULL THEN
+                NEW.email := NULL;
+                NEW.mobile := NULL;
+            END IF;
+            RETURN NEW;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_pos_order_guard ON pos_order;
+        CREATE TRIGGER customer_registry_pos_order_guard
+            BEFORE INSERT OR UPDATE OF partner_id, pseudonym, email, mobile ON pos_order
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_pos_order_guard();
+        """
