@@ -41,7 +41,13 @@ class PosOrder(models.Model):
     def action_send_receipt(self, email, ticket_image, basic_image):
         # The receipt goes to the address given; a member's order does not keep it.
         result = super().action_send_receipt(email, ticket_image, basic_image)
-        self.filtered("partner_id.is_registry_member")._registry_forget_contact_details()
+        members_orders = self.filtered("partner_id.is_registry_member")
+        members_orders._registry_forget_contact_details()
+        # Odoo keeps sent receipts (the template does not auto-delete): a member's outgoing
+        # receipt is deleted once sent, so its address stays only while it waits to go out.
+        mails = self.env["mail.mail"].sudo().search([("model", "=", "pos.order"), ("res_id", "in", members_orders.ids)])
+        mails.write({"auto_delete": True})
+        mails.filtered(lambda mail: mail.state == "sent").unlink()
         return result
 
     # Loyalty:
