@@ -8,9 +8,13 @@ in Odoo, an import, a server action, SQL run by the application.  Each is
 statements are plain strings, run without parameters (no `%` escaping).
 """
 
+import logging
+
 from stdnum import damm
 
 from .. import pseudonym as codes
+
+_logger = logging.getLogger(__name__)
 
 # Text columns of res_partner that hold nothing for a member (checked by the database).
 MEMBER_EMPTY_COLUMNS = (
@@ -295,3 +299,58 @@ def pos_order_guard_sql():
             BEFORE INSERT OR UPDATE OF partner_id, pseudonym, email, mobile ON pos_order
             FOR EACH ROW EXECUTE FUNCTION customer_registry_pos_order_guard();
         """
+
+
+def repair_members_before_guards(cr):
+    """Bring members stored by earlier versions within the guards above (upgrade to 19.0.1.1.0).
+
+    Returns the ids of half-enrolled contacts (membership without a code or
+    identity, from a context default), un-flagged here and enrolled properly
+    by the post-migration.  Plain SQL: it runs before the models are loaded.
+    """
+    cr.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = 'res_partner' AND column_name = 'pseudonym'"
+    )
+    if not cr.fetchone():
+        return []
+    # The models' init() creates the guards again once the upgrade loads them.
+    cr.execute(
+        """DROP TRIGGER IF EXISTS customer_registry_partner_guard ON res_partner;
+           DROP TRIGGER IF EXISTS customer_registry_partner_unenroll_guard ON res_partner;
+           DROP TRIGGER IF EXISTS customer_registry_consent_guard ON customer_consent;
+           DROP TRIGGER IF EXISTS customer_registry_pos_order_guard ON pos_order;"""
+    )
+    cr.execute(
+        """UPDATE res_partner SET is_registry_member = false
+            WHERE is_registry_member AND (pseudonym IS NULL
+               OR NOT EXISTS (SELECT 1 FROM customer_identity i WHERE i.partner_id = res_partner.id))
+        RETURNING id"""
+    )
+    half_members = [row[0] for row in cr.fetchall()]
+    # Members were shared partners: they belong to the company of their identity.
+    cr.execute(
+        """UPDATE res_partner p SET company_id = i.company_id FROM customer_identity i
+            WHERE i.partner_id = p.id AND p.is_registry_member AND p.company_id IS NULL"""
+    )
+    cr.execute(
+        """UPDATE customer_consent c SET company_id = p.company_id FROM res_partner p
+            WHERE p.id = c.partner_id AND c.company_id IS DISTINCT FROM p.company_id"""
+    )
+    # Child contacts of members were ordinary contacts readable by cashiers: detached and archived.
+    cr.execute(
+        """UPDATE res_partner child SET parent_id = NULL, active = false FROM res_partner parent
+            WHERE child.parent_id = parent.id AND parent.is_registry_member RETURNING child.id"""
+    )
+    detached = [row[0] for row in cr.fetchall()]
+    if detached:
+        _logger.warning("Child contacts of registry members detached and archived: partners %s", detached)
+    # What mail tracked and what orders kept of members before.
+    cr.execute(
+        """DELETE FROM mail_tracking_value v USING mail_message m, res_partner p
+            WHERE v.mail_message_id = m.id AND m.model = 'res.partner' AND m.res_id = p.id AND p.is_registry_member"""
+    )
+    cr.execute(
+        """UPDATE pos_order o SET email = NULL, mobile = NULL FROM res_partner p
+            WHERE p.id = o.partner_id AND p.is_registry_member AND (o.email IS NOT NULL OR o.mobile IS NOT NULL)"""
+    )
+    return half_members

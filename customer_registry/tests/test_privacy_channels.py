@@ -407,3 +407,32 @@ class TestPrivacyChannels(RegistryCase):
         consent.invalidate_recordset()
         self.assertFalse(consent.is_valid)
         self.assertFalse(self.member.has_marketing_consent)
+
+    # Upgrades from 19.0.1.0.0
+
+    def test_upgrade_repairs_members_stored_by_the_previous_version(self):
+        from odoo.addons.customer_registry.models.registry_sql import repair_members_before_guards
+
+        half = self.env["res.partner"].create({"name": "Half Hanne", "email": "hanne@example.com"})
+        child = self.env["res.partner"].create({"name": "Kari Invoice", "email": "kari.inv@example.com"})
+        self.env.flush_all()
+        # What 19.0.1.0.0 left behind, written with the guards off (a replica role skips triggers).
+        self.env.cr.execute("SET LOCAL session_replication_role = replica")
+        self.env.cr.execute("UPDATE res_partner SET is_registry_member = true WHERE id = %s", [half.id])
+        self.env.cr.execute("UPDATE res_partner SET parent_id = %s WHERE id = %s", [self.member.id, child.id])
+        self.env.cr.execute("UPDATE res_partner SET company_id = NULL WHERE id = %s", [self.member.id])
+        self.env.cr.execute("SET LOCAL session_replication_role = origin")
+        self.env.invalidate_all()
+
+        pending = repair_members_before_guards(self.env.cr)
+        self.assertEqual(pending, [half.id])
+        for model in ("res.partner", "customer.consent", "pos.order"):
+            self.env[model].init()  # as the upgrade does next
+        self.env.invalidate_all()
+        self.assertEqual(self.member.company_id, self.company)
+        self.assertFalse(child.parent_id)
+        self.assertFalse(child.active)
+        half.write({"is_registry_member": True})
+        self.assertTrue(half.pseudonym)
+        self.assertFalse(half.email)
+        self.assertEqual(half.sudo().registry_identity_ids.email, "hanne@example.com")
