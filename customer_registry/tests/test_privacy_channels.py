@@ -156,6 +156,15 @@ class TestPrivacyChannels(RegistryCase):
                 self.assertFalse(partners.name_search("Nordmann"))
                 self.assertFalse(leaks(partners.name_search(self.member.pseudonym)))
 
+    def test_portal_users_reach_no_member(self):
+        partners = self.env["res.partner"].with_user(self.portal)
+        self.assertFalse(partners.search([("is_registry_member", "=", True)]))
+        self.assertFalse(partners.name_search(self.member.pseudonym))
+        with self.assertRaises(AccessError):
+            self.member.with_user(self.portal).read(["name", "registry_service_notes"])
+        with self.assertRaises(AccessError):
+            self.identity.with_user(self.portal).read(["email"])
+
     def test_child_contacts_of_a_member_are_refused(self):
         for contact_type in ("invoice", "delivery", "contact"):
             with self.subTest(type=contact_type), self.assertRaisesRegex(UserError, "no child contacts"):
