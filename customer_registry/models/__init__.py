@@ -5,6 +5,7 @@ from . import customer_consent
 from . import customer_identity
 from . import res_partner
 from . import account_move
+from . import res_partner_bank
 from . import pos_order
 from . import pos_config
 from . import res_config_settings

@@ -68,10 +68,13 @@ class CustomerConsent(models.Model):
         for vals in vals_list:
             if self._withdrawal_fields.intersection(k for k, v in vals.items() if v and k != "is_valid"):
                 raise UserError(self.env._("A consent is recorded as given; withdraw it afterwards."))
-            # A consent is given to the company the member belongs to.
+            # A consent is given to the company the member belongs to, now, before this user
+            # (the database sets the time too).
             member = self.env["res.partner"].browse(vals.get("partner_id")).sudo()
             if member.company_id:
                 vals["company_id"] = member.company_id.id
+            vals["recorded_by_id"] = self.env.uid
+            vals["given_at"] = fields.Datetime.now()
         return super().create(vals_list)
 
     def write(self, vals):

@@ -19,7 +19,7 @@ PARTNER_TO_IDENTITY = {
 # Everything a member's partner row must leave empty: the routed fields and what is derived from them.
 PERSONAL_PARTNER_FIELDS = (*PARTNER_TO_IDENTITY.keys() - {"name"}, "function", "website", "company_name")
 # Values a member cannot have at all (the identity has no place for them): refused, never dropped.
-MEMBER_REFUSED_FIELDS = ("function", "website", "company_name", "company_registry", "image_1920")
+MEMBER_REFUSED_FIELDS = ("function", "website", "company_name", "company_registry", "ref", "barcode", "image_1920")
 
 
 def postal_area(zip_code):
@@ -90,4 +90,6 @@ class CustomerIdentity(models.Model):
 
     def _sync_postal_area(self):
         for identity in self:
-            identity.partner_id.sudo().registry_postal_area = postal_area(identity.zip)
+            identity.partner_id.sudo().with_context(
+                customer_registry_postal_area_sync=True
+            ).registry_postal_area = postal_area(identity.zip)

@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..report.retention_sql import COUNTED_STATES, RFM_SEGMENTS
+from .customer_consent import MARKETING
 
 PII_GROUP = "customer_registry.group_registry_pii"
 # Why a member of a segment is left out of a mailing list export.
@@ -155,8 +156,10 @@ class CustomerSegment(models.Model):
         members = self._members()
         # A member belongs to one company (the database guarantees the identity's and the
         # consents' company are the member's): the export stays within the segment's company.
-        consenting = members.filtered(
-            lambda member: member.has_marketing_consent and member.company_id == self.company_id
+        consenting = (
+            self.env["customer.consent"]
+            .search([("partner_id", "in", members.ids), ("purpose", "=", MARKETING), ("is_valid", "=", True)])
+            .partner_id.filtered(lambda member: member.company_id == self.company_id)
         )
         identities = (
             self.env["customer.identity"]

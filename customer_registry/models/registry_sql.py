@@ -20,6 +20,7 @@ _logger = logging.getLogger(__name__)
 MEMBER_EMPTY_COLUMNS = (
     "email",
     "email_normalized",
+    "ref",
     "phone",
     "phone_sanitized",
     "street",
@@ -125,12 +126,32 @@ def partner_guard_sql(cr):
                 RAISE EXCEPTION 'customer_registry: member %: personal data belongs in the identity, not the partner',
                     NEW.pseudonym USING ERRCODE = 'check_violation';
             END IF;
+            IF NEW.registry_postal_area IS NOT NULL AND NEW.registry_postal_area !~ '^[0-9]{{2}}$' THEN
+                RAISE EXCEPTION 'customer_registry: member %: a postal area is two digits', NEW.pseudonym
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            IF COALESCE(NEW.registry_greeting_name, '') <> '' AND EXISTS (
+                SELECT 1 FROM customer_identity identity
+                 WHERE identity.partner_id = NEW.id AND COALESCE(identity.legal_name, '') <> ''
+                   AND position(lower(identity.legal_name) IN lower(NEW.registry_greeting_name)) > 0) THEN
+                RAISE EXCEPTION 'customer_registry: member %: the label cannot hold the legal name', NEW.pseudonym
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            -- The consent flags are what the valid consents say, whatever was written.
+            NEW.has_health_consent := EXISTS (SELECT 1 FROM customer_consent c WHERE c.partner_id = NEW.id
+                                               AND c.purpose = 'health' AND c.withdrawn_at IS NULL);
+            NEW.has_marketing_consent := EXISTS (SELECT 1 FROM customer_consent c WHERE c.partner_id = NEW.id
+                                                  AND c.purpose = 'marketing' AND c.withdrawn_at IS NULL);
             IF TG_OP = 'INSERT' OR NOT OLD.is_registry_member THEN
                 IF EXISTS (SELECT 1 FROM res_partner child WHERE child.parent_id = NEW.id)
                    OR EXISTS (SELECT 1 FROM res_users WHERE partner_id = NEW.id)
-                   OR EXISTS (SELECT 1 FROM res_company WHERE partner_id = NEW.id) THEN
-                    RAISE EXCEPTION 'customer_registry: partner %: contacts of users, companies or with child '
-                        'contacts cannot become members', NEW.id USING ERRCODE = 'check_violation';
+                   OR EXISTS (SELECT 1 FROM res_company WHERE partner_id = NEW.id)
+                   OR EXISTS (SELECT 1 FROM res_partner_bank WHERE partner_id = NEW.id)
+                   OR EXISTS (SELECT 1 FROM account_move WHERE partner_id = NEW.id AND move_type LIKE 'out_%')
+                   OR EXISTS (SELECT 1 FROM pos_order WHERE partner_id = NEW.id AND company_id <> NEW.company_id) THEN
+                    RAISE EXCEPTION 'customer_registry: partner %: contacts of users or companies, with child '
+                        'contacts, bank accounts, customer invoices or orders of another company cannot become members',
+                        NEW.id USING ERRCODE = 'check_violation';
                 END IF;
             END IF;
             RETURN NEW;
@@ -177,6 +198,65 @@ def partner_guard_sql(cr):
         CREATE TRIGGER customer_registry_partner_owner_guard
             BEFORE INSERT OR UPDATE OF partner_id ON res_company
             FOR EACH ROW EXECUTE FUNCTION customer_registry_partner_owner_guard();
+        DROP TRIGGER IF EXISTS customer_registry_partner_owner_guard ON res_partner_bank;
+        CREATE TRIGGER customer_registry_partner_owner_guard
+            BEFORE INSERT OR UPDATE OF partner_id ON res_partner_bank
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_partner_owner_guard();
+
+        -- Health data only while a valid health consent exists (the allergy and diet links).
+        CREATE OR REPLACE FUNCTION customer_registry_health_data_guard() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM customer_consent c WHERE c.partner_id = NEW.res_partner_id
+                            AND c.purpose = 'health' AND c.withdrawn_at IS NULL) THEN
+                RAISE EXCEPTION 'customer_registry: partner %: health data needs a valid health consent',
+                    NEW.res_partner_id USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NEW;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_health_data_guard ON customer_allergen_res_partner_rel;
+        CREATE TRIGGER customer_registry_health_data_guard
+            BEFORE INSERT OR UPDATE ON customer_allergen_res_partner_rel
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_health_data_guard();
+        DROP TRIGGER IF EXISTS customer_registry_health_data_guard ON customer_diet_res_partner_rel;
+        CREATE TRIGGER customer_registry_health_data_guard
+            BEFORE INSERT OR UPDATE ON customer_diet_res_partner_rel
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_health_data_guard();
+
+        -- No photo of a member, whichever way the attachment comes.
+        CREATE OR REPLACE FUNCTION customer_registry_member_image_guard() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM res_partner WHERE id = NEW.res_id AND is_registry_member) THEN
+                RAISE EXCEPTION 'customer_registry: a registry member has no photo'
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NEW;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_member_image_guard ON ir_attachment;
+        CREATE TRIGGER customer_registry_member_image_guard
+            BEFORE INSERT OR UPDATE OF res_model, res_id, res_field ON ir_attachment
+            FOR EACH ROW WHEN (NEW.res_model = 'res.partner' AND NEW.res_field LIKE 'image%')
+            EXECUTE FUNCTION customer_registry_member_image_guard();
+
+        -- A message a member wrote keeps no address of theirs (e.g. an email they sent before enrolling).
+        CREATE OR REPLACE FUNCTION customer_registry_member_author_guard() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM res_partner WHERE id = NEW.author_id AND is_registry_member) THEN
+                NEW.email_from := NULL;
+                NEW.reply_to := NULL;
+            END IF;
+            RETURN NEW;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_member_author_guard ON mail_message;
+        CREATE TRIGGER customer_registry_member_author_guard
+            BEFORE INSERT OR UPDATE OF author_id, email_from, reply_to ON mail_message
+            FOR EACH ROW WHEN (NEW.author_id IS NOT NULL AND (NEW.email_from IS NOT NULL OR NEW.reply_to IS NOT NULL))
+            EXECUTE FUNCTION customer_registry_member_author_guard();
         """
 
 
@@ -253,6 +333,7 @@ def consent_guard_sql():
                         USING ERRCODE = 'check_violation';
                 END IF;
                 NEW.is_valid := true;
+                NEW.given_at := now() AT TIME ZONE 'UTC';
                 RETURN NEW;
             END IF;
             IF (NEW.partner_id, NEW.company_id, NEW.purpose, NEW.given_at, NEW.recorded_by_id)
@@ -274,6 +355,19 @@ def consent_guard_sql():
         CREATE TRIGGER customer_registry_consent_guard
             BEFORE INSERT OR UPDATE OR DELETE ON customer_consent
             FOR EACH ROW EXECUTE FUNCTION customer_registry_consent_guard();
+
+        -- The member's consent flags follow (the partner guard recomputes them on any update).
+        CREATE OR REPLACE FUNCTION customer_registry_consent_flags() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE res_partner SET has_health_consent = has_health_consent WHERE id = NEW.partner_id;
+            RETURN NULL;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_consent_flags ON customer_consent;
+        CREATE TRIGGER customer_registry_consent_flags
+            AFTER INSERT OR UPDATE OF withdrawn_at ON customer_consent
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_consent_flags();
         """
 
 
@@ -284,8 +378,13 @@ def pos_order_guard_sql():
         LANGUAGE plpgsql AS $$
         DECLARE
             code varchar;
+            member_company int;
         BEGIN
-            SELECT pseudonym INTO code FROM res_partner WHERE id = NEW.partner_id;
+            SELECT pseudonym, company_id INTO code, member_company FROM res_partner WHERE id = NEW.partner_id;
+            IF code IS NOT NULL AND member_company IS DISTINCT FROM NEW.company_id THEN
+                RAISE EXCEPTION 'customer_registry: member % belongs to another company than the order', code
+                    USING ERRCODE = 'check_violation';
+            END IF;
             NEW.pseudonym := code;
             IF code IS NOT NULL THEN
                 NEW.email := NULL;

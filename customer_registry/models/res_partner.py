@@ -81,6 +81,37 @@ class ResPartner(models.Model):
             partner.has_health_consent = HEALTH in valid.mapped("purpose")
             partner.has_marketing_consent = MARKETING in valid.mapped("purpose")
 
+    @staticmethod
+    def _adds_health_data(vals):
+        """Whether these values link allergies or diets (the database then asks for a valid consent)."""
+        for name in ("registry_allergen_ids", "registry_diet_ids"):
+            for command in vals.get(name) or []:
+                if isinstance(command, (list, tuple)) and (
+                    command[0] in (fields.Command.CREATE, fields.Command.LINK)
+                    or (command[0] == fields.Command.SET and command[2])
+                ):
+                    return True
+                if isinstance(command, int):
+                    return True
+        return False
+
+    def _check_health_data_consent_before(self, vals):
+        """The readable refusal, before the database's."""
+        consenting = (
+            self.env["customer.consent"]
+            .sudo()
+            .search([("partner_id", "in", self.ids), ("purpose", "=", HEALTH), ("is_valid", "=", True)])
+            .partner_id
+        )
+        for partner in self - consenting:
+            raise ValidationError(
+                self.env._(
+                    "Allergies and dietary restrictions of %s can only be stored with the member's "
+                    "valid explicit consent: record the consent first.",
+                    partner.display_name,
+                )
+            )
+
     @api.constrains("registry_allergen_ids", "registry_diet_ids")
     def _check_health_data_consent(self):
         for partner in self:
@@ -116,7 +147,9 @@ class ResPartner(models.Model):
         self._check_parent_is_not_a_member([vals.get("parent_id") for vals in vals_list])
         # Membership, the company and personal values may come as context defaults
         # (the Members menu, the POS, an import): decide and route after them.
-        defaults = self.default_get(["is_registry_member", "company_id", *PERSONAL_PARTNER_FIELDS])
+        defaults = self.default_get(
+            ["is_registry_member", "company_id", *PERSONAL_PARTNER_FIELDS, *MEMBER_REFUSED_FIELDS]
+        )
         default_member = defaults.get("is_registry_member")
         members = [index for index, vals in enumerate(vals_list) if vals.get("is_registry_member", default_member)]
         personal = {}
@@ -125,10 +158,11 @@ class ResPartner(models.Model):
         for index, code in zip(members, given, strict=True):
             code = code or next(fresh)
             vals = vals_list[index]
-            for field_name in PERSONAL_PARTNER_FIELDS:
+            for field_name in (*PERSONAL_PARTNER_FIELDS, *MEMBER_REFUSED_FIELDS):
                 if field_name not in vals and defaults.get(field_name):
                     vals[field_name] = defaults[field_name]
             self._check_member_values(vals)
+            self._check_greeting_name(vals.get("registry_greeting_name"), vals.get("name"))
             personal[index] = self._split_personal_data(vals)
             vals.update(dict.fromkeys(PERSONAL_PARTNER_FIELDS, False))
             vals["is_registry_member"] = True
@@ -146,8 +180,21 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        derived = {"has_health_consent", "has_marketing_consent"}.intersection(vals)
+        if "registry_postal_area" in vals and not self.env.context.get("customer_registry_postal_area_sync"):
+            derived.add("registry_postal_area")
+        if derived:
+            raise UserError(
+                self.env._(
+                    "%s follow from the member's consents and identity: record or withdraw a consent, or edit "
+                    "the identity, instead.",
+                    ", ".join(sorted(derived)),
+                )
+            )
         if vals.get("parent_id"):
             self._check_parent_is_not_a_member([vals["parent_id"]])
+        if self._adds_health_data(vals):
+            self._check_health_data_consent_before(vals)
         if "pseudonym" in vals and any(p.pseudonym != vals["pseudonym"] for p in self):
             raise UserError(self.env._("A member code is given at enrollment and never changes."))
         if "is_registry_member" in vals and not vals["is_registry_member"] and any(self.mapped("is_registry_member")):
@@ -163,6 +210,11 @@ class ResPartner(models.Model):
         member_vals.pop("is_registry_member", None)
         member_vals.pop("pseudonym", None)
         self._check_member_values(member_vals, members)
+        if member_vals.get("registry_greeting_name"):
+            for identity in members._registry_identity():
+                self._check_greeting_name(
+                    member_vals["registry_greeting_name"], member_vals.get("name") or identity.legal_name
+                )
         personal = self._split_personal_data(member_vals)
         if personal:
             # The vault is written with sudo: check first that this user may write these members at all.
@@ -211,6 +263,27 @@ class ResPartner(models.Model):
             raise UserError(self.env._("A member belongs to the company that enrolled it; its company cannot change."))
 
     @api.model
+    def _check_greeting_name(self, greeting_name, legal_name):
+        if greeting_name and legal_name and legal_name.strip().lower() in greeting_name.lower():
+            raise UserError(
+                self.env._(
+                    "The name a member is greeted by is shown to every cashier: it cannot hold the legal name. "
+                    "Use a first name or a nickname."
+                )
+            )
+
+    def unlink(self):
+        members = self.filtered("is_registry_member")
+        if members and not self.env.su and not self.env.user.has_group(PII_GROUP):
+            raise UserError(
+                self.env._(
+                    "A registry member's record holds consent evidence and purchase history: only personal-data "
+                    "users delete it (or erase the member's personal data)."
+                )
+            )
+        return super().unlink()
+
+    @api.model
     def _check_parent_is_not_a_member(self, parent_ids):
         """Refused before anything is written (the database refuses it too)."""
         if self.sudo().browse([pid for pid in parent_ids if pid]).filtered("is_registry_member"):
@@ -237,6 +310,28 @@ class ResPartner(models.Model):
                 reason = self.env._("%s is a company: only private persons become members.")
             elif partner.parent_id:
                 reason = self.env._("%s is a contact of another partner: only persons on their own become members.")
+            elif partner.bank_ids:
+                reason = self.env._("%s has bank accounts: remove them first, a member keeps no bank details.")
+            elif (
+                self.env["account.move"]
+                .sudo()
+                .search_count([("partner_id", "=", partner.id), ("move_type", "like", "out_%")], limit=1)
+            ):
+                reason = self.env._(
+                    "%s has customer invoices, which carry its name and address: keep it as an ordinary contact."
+                )
+            elif (
+                self.env["pos.order"]
+                .sudo()
+                .search_count(
+                    [
+                        ("partner_id", "=", partner.id),
+                        ("company_id", "!=", (partner.company_id or self.env.company).id),
+                    ],
+                    limit=1,
+                )
+            ):
+                reason = self.env._("%s has orders in another company: a member belongs to one company.")
             elif partner.image_1920:
                 reason = self.env._("%s has a photo: remove it first, a member's record holds no picture of them.")
             elif partner.child_ids:
@@ -303,6 +398,23 @@ class ResPartner(models.Model):
         """
         self._track_discard()
         self.env.flush_all()
+        # Values that name the contact elsewhere: many2one tracking of it on other documents, the
+        # address of messages it wrote, the record name of activities on it.
+        self.env.cr.execute(
+            SQL(
+                """DELETE FROM mail_tracking_value value USING ir_model_fields field
+                 WHERE value.field_id = field.id AND field.relation = 'res.partner'
+                   AND (value.old_value_integer = ANY(%(ids)s) OR value.new_value_integer = ANY(%(ids)s));
+                UPDATE mail_message SET email_from = NULL, reply_to = NULL
+                 WHERE author_id = ANY(%(ids)s) AND (email_from IS NOT NULL OR reply_to IS NOT NULL);
+                UPDATE mail_activity activity SET res_name = partner.name FROM res_partner partner
+                 WHERE activity.res_model = 'res.partner' AND activity.res_id = partner.id
+                   AND partner.id = ANY(%(ids)s);""",
+                ids=self.ids,
+            )
+        )
+        self.env["mail.message"].invalidate_model(["email_from", "reply_to"])
+        self.env["mail.activity"].invalidate_model(["res_name"])
         self.env.cr.execute(
             SQL(
                 """DELETE FROM mail_tracking_value value USING mail_message message

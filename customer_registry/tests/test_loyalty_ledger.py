@@ -303,7 +303,7 @@ class TestLoyaltyAdjustmentAndImmutability(LoyaltyCommon):
                 with self.assertRaisesRegex(psycopg2.Error, "append-only"), self.env.cr.savepoint():
                     self.env.cr.execute(statement, [entry.id])
             with self.assertRaises(psycopg2.Error), self.env.cr.savepoint():
-                self.member.unlink()
+                self.member.sudo().unlink()  # past the ORM refusal: the ledger restricts it in the database
         entry.invalidate_recordset()
         self.assertEqual(entry.points, 10)
 

@@ -28,7 +28,7 @@ class TestLoyaltyPosTour(TestPointOfSaleHttpCommon):
         )
         cls.member = cls.env["res.partner"].create(
             {
-                "name": "Tour Member",
+                "name": "Tove Turmann",
                 "registry_greeting_name": "Tour Member",
                 "is_registry_member": True,
             }

@@ -9,6 +9,9 @@ identity table, and in the places README.md names.
 
 import base64
 
+import psycopg2
+
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -211,3 +214,38 @@ class TestPrivacyStorage(TestPoSCommon):
         member = self.env["res.partner"].create({"name": "Ivar Invoice", "is_registry_member": True})
         with self.assertRaisesRegex(UserError, "pseudonymous"):
             self.sync(member, to_invoice=True)
+
+    def test_invoices_orders_and_their_tracking_around_enrollment(self):
+        Move = self.env["account.move"].with_context(tracking_disable=False, mail_notrack=False)
+        placeholder = self.env["res.partner"].create({"name": "Walk-in Placeholder"})
+        contact = self.env["res.partner"].create({"name": "Qxinv Legalname"})
+        invoice_line = [Command.create({"name": "Cake", "price_unit": 10, "quantity": 1})]
+        move = Move.create({"move_type": "out_invoice", "partner_id": contact.id, "invoice_line_ids": invoice_line})
+        self.commit_like()
+        # A contact with customer invoices stays an ordinary contact.
+        with self.assertRaisesRegex(UserError, "customer invoices"):
+            contact.write({"is_registry_member": True})
+        # Once the invoice went to someone else, mail's tracking still names the contact: enrollment drops it.
+        move.write({"partner_id": placeholder.id})
+        self.commit_like()
+        self.assertIn("mail_tracking_value.old_value_char", self.where_stored(["Qxinv Legalname"])["Qxinv Legalname"])
+        contact.write({"is_registry_member": True})
+        self.commit_like()
+        self.assertEqual(self.where_stored(["Qxinv Legalname"]), {"Qxinv Legalname": ["customer_identity.legal_name"]})
+
+    def test_a_member_of_another_company_never_reaches_an_order(self):
+        other_company = self.env["res.company"].create({"name": "Other Bakery AS"})
+        other_member = (
+            self.env["res.partner"]
+            .with_company(other_company)
+            .create({"name": "Bodil Bakken", "is_registry_member": True})
+        )
+        order = self.sync(False)
+        with self.assertRaises(psycopg2.errors.CheckViolation), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            order.with_user(self.cashier).write({"partner_id": other_member.id})
+            order.flush_recordset()
+        # A shared contact that bought here cannot be enrolled by another company.
+        shared = self.env["res.partner"].create({"name": "Shared Sigrid"})
+        self.sync(shared)
+        with self.assertRaisesRegex(UserError, "another company"):
+            shared.with_company(other_company).write({"is_registry_member": True})

@@ -34,7 +34,10 @@ class TestCustomerMetrics(RetentionCase):
         cls.other_company.partner_id.tz = "UTC"
         shop = cls._shop("Main Shop")
         other_shop = cls._shop("Other Shop", cls.other_company)
-        cls.members = {name: cls._member(name) for name in "ABCDEFG"}
+        cls.members = {name: cls._member(name) for name in "ABCDEF"}
+        # A member belongs to one company: G joined the other shop, and so did A (with a card of its own).
+        cls.members["G"] = cls._member("G", company=cls.other_company)
+        cls.a_at_other_shop = cls._member("A at the other shop", company=cls.other_company)
         history = {
             "A": [(10, 40), (40, 60), (100, 50), (400, 30)],
             "B": [(5, 100), (20, 100), (60, 100), (90, 25), (120, 25), (4, -50)],
@@ -50,7 +53,7 @@ class TestCustomerMetrics(RetentionCase):
         cls._order(shop, cls.members["E"], cls._days_ago(1), 500, state="cancel")
         cls._order(shop, False, cls._days_ago(1), 999)
         cls._order(other_shop, cls.members["G"], cls._days_ago(2), 1000)
-        cls._order(other_shop, cls.members["A"], cls._days_ago(2), 1000)
+        cls._order(other_shop, cls.a_at_other_shop, cls._days_ago(2), 1000)
 
     def _rows(self, env=None):
         env = env or self.env
@@ -169,9 +172,9 @@ class TestCustomerMetrics(RetentionCase):
             .with_context(allowed_company_ids=[self.company.id, self.other_company.id])
         )
         seen_by_both = report_for_both.search([])
-        self.assertEqual(len(seen_by_both), 7, "A and G bought in the other company too")
+        self.assertEqual(len(seen_by_both), 7, "A's other card and G bought in the other company")
         other = seen_by_both.filtered(lambda row: row.company_id == self.other_company)
-        self.assertEqual(set(other.partner_id.ids), {self.members["A"].id, self.members["G"].id})
+        self.assertEqual(set(other.partner_id.ids), {self.a_at_other_shop.id, self.members["G"].id})
         # Scores rank members within their company: the other company changes nothing here.
         mine = seen_by_both.filtered(lambda row: row.company_id == self.company)
         self.assertEqual(
