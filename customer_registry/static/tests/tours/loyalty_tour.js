@@ -18,7 +18,7 @@ function openRegisterWithBreadAndMember() {
     ].flat();
 }
 
-function balanceShown(balance, where = ".o_customer_registry_loyalty_inline") {
+function balanceShown(balance, where = ".o_customer_registry_loyalty:not(.o_customer_registry_loyalty_action)") {
     return {
         content: `the member's balance ${balance} and tier are shown`,
         trigger: `${where}:has(.o_loyalty_balance:contains(/^${balance}$/)):has(.o_loyalty_tier:contains(Silver))`,
@@ -52,7 +52,7 @@ registry.category("web_tour.tours").add("CustomerRegistryLoyaltyTour", {
             balanceShown(50),
             {
                 content: "open the points popup",
-                trigger: ".o_customer_registry_loyalty_inline",
+                trigger: ".o_customer_registry_loyalty:not(.o_customer_registry_loyalty_action)",
                 run: "click",
             },
             NumberPopup.enterValue("60"),
@@ -101,18 +101,6 @@ registry.category("web_tour.tours").add("CustomerRegistryLoyaltyFreshBalanceTour
             openRegisterWithBreadAndMember(),
             balanceShown(50),
             {
-                content: "the member code is not cut off beside the points",
-                trigger: ".set-partner .registry-member-code",
-                run() {
-                    const code = document.querySelector(".set-partner .registry-member-code");
-                    const button = code.closest(".set-partner").getBoundingClientRect();
-                    const box = code.getBoundingClientRect();
-                    if (code.scrollWidth > code.clientWidth + 1 || box.right > button.right + 1) {
-                        throw new Error(`member code cut off: ${code.scrollWidth} > ${code.clientWidth}`);
-                    }
-                },
-            },
-            {
                 content: "a manager adds 70 points in the backend meanwhile",
                 trigger: "body",
                 async run() {
@@ -131,6 +119,18 @@ registry.category("web_tour.tours").add("CustomerRegistryLoyaltyFreshBalanceTour
             ProductScreen.clickPartnerButton(),
             ProductScreen.clickCustomer("Tour Member"),
             balanceShown(120),
+            {
+                content: "the member code is not cut off beside the points",
+                trigger: ".set-partner .registry-member-code",
+                run() {
+                    const code = document.querySelector(".set-partner .registry-member-code");
+                    const button = code.closest(".set-partner").getBoundingClientRect();
+                    const box = code.getBoundingClientRect();
+                    if (code.scrollWidth > code.clientWidth + 1 || box.right > button.right + 1) {
+                        throw new Error(`member code cut off: ${code.scrollWidth} > ${code.clientWidth}`);
+                    }
+                },
+            },
         ].flat(),
 });
 
@@ -148,10 +148,10 @@ registry.category("web_tour.tours").add("CustomerRegistryLoyaltySmallScreenTour"
                 trigger: ".actionpad .mobile-more-button",
                 run: "click",
             },
-            balanceShown(50, ".modal .o_customer_registry_loyalty_action"),
+            balanceShown(50, ".modal .o_customer_registry_loyalty"),
             {
                 content: "the points button is in the actions",
-                trigger: ".modal .o_customer_registry_loyalty_action",
+                trigger: ".modal .o_customer_registry_loyalty",
                 run: "click",
             },
             redeemInPopup(20, 50),
