@@ -1,5 +1,6 @@
 import * as Chrome from "@point_of_sale/../tests/pos/tours/utils/chrome_util";
 import * as Dialog from "@point_of_sale/../tests/generic_helpers/dialog_util";
+import * as Numpad from "@point_of_sale/../tests/generic_helpers/numpad_util";
 import * as NumberPopup from "@point_of_sale/../tests/generic_helpers/number_popup_util";
 import * as PaymentScreen from "@point_of_sale/../tests/pos/tours/utils/payment_screen_util";
 import * as ProductScreen from "@point_of_sale/../tests/pos/tours/utils/product_screen_util";
@@ -62,6 +63,12 @@ registry.category("web_tour.tours").add("CustomerRegistryLoyaltyTour", {
             },
             NumberPopup.enterValue("⌫⌫"),
             redeemInPopup(30, 50),
+            rewardLineShown(30, "-3.00"),
+            Numpad.click("5"),
+            {
+                content: "the numpad does not change the points of a reward line",
+                trigger: ".o_notification:contains(press the points button again)",
+            },
             rewardLineShown(30, "-3.00"),
             ProductScreen.totalAmountIs("7.00"),
             ProductScreen.clickPayButton(),
