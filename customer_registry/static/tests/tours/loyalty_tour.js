@@ -1,5 +1,6 @@
 import * as Chrome from "@point_of_sale/../tests/pos/tours/utils/chrome_util";
 import * as Dialog from "@point_of_sale/../tests/generic_helpers/dialog_util";
+import * as Offline from "@point_of_sale/../tests/generic_helpers/offline_util";
 import * as Numpad from "@point_of_sale/../tests/generic_helpers/numpad_util";
 import * as NumberPopup from "@point_of_sale/../tests/generic_helpers/number_popup_util";
 import * as PaymentScreen from "@point_of_sale/../tests/pos/tours/utils/payment_screen_util";
@@ -138,6 +139,11 @@ registry.category("web_tour.tours").add("CustomerRegistryLoyaltyFreshBalanceTour
                     }
                 },
             },
+            Offline.setOfflineMode(),
+            ProductScreen.clickPartnerButton(),
+            ProductScreen.clickCustomer("Tour Member"),
+            { ...balanceShown(120), content: "offline, the till keeps the balance it has" },
+            Offline.setOnlineMode(),
         ].flat(),
 });
 
