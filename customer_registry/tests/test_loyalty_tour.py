@@ -27,6 +27,9 @@ class LoyaltyTourCommon(TestPointOfSaleHttpCommon):
                 "taxes_id": [(6, 0, cls.vat15.ids)],
             }
         )
+        cls.env["product.product"].create(
+            {"name": "Loyalty Tour Milk", "list_price": 5.0, "available_in_pos": True, "taxes_id": [(5, 0, 0)]}
+        )
         cls.program = cls.env["customer.loyalty.program"].create(
             {
                 "company_id": cls.main_pos_config.company_id.id,
@@ -57,13 +60,19 @@ class TestLoyaltyPosTour(LoyaltyTourCommon):
         self.start_pos_tour("CustomerRegistryLoyaltyTour")
         entries = self.entries()
         self.assertEqual(entries.mapped("kind"), ["adjustment", "redeem", "earn"])
-        self.assertEqual(entries.mapped("points"), [50, -30, 7])
-        self.assertEqual(self.member.loyalty_balance, 27)
+        self.assertEqual(entries.mapped("points"), [50, -30, 12])
+        self.assertEqual(self.member.loyalty_balance, 32)
         order = entries[1].order_id
-        reward = order.lines.filtered(lambda line: line.product_id == self.program.reward_product_id)
-        self.assertEqual(reward.tax_ids, self.vat15)
-        self.assertEqual(reward.full_product_name, "Loyalty points: 30 pts")
-        self.assertAlmostEqual(order.amount_tax, 0.91)
+        rewards = order.lines.filtered(lambda line: line.product_id == self.program.reward_product_id)
+        self.assertEqual(
+            sorted((line.tax_ids.ids, line.price_subtotal_incl, line.full_product_name) for line in rewards),
+            [
+                ([], -1.0, "Loyalty points: 30 pts (part taxed no tax)"),
+                (self.vat15.ids, -2.0, "Loyalty points: 30 pts (part taxed VAT 15%)"),
+            ],
+        )
+        self.assertEqual(order.loyalty_points_redeemed, 30)
+        self.assertAlmostEqual(order.amount_tax, 1.04)
 
 
 @tagged("post_install", "-at_install")

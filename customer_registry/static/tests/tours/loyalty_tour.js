@@ -72,21 +72,28 @@ registry.category("web_tour.tours").add("CustomerRegistryLoyaltyTour", {
             },
             rewardLineShown(30, "-3.00"),
             ProductScreen.totalAmountIs("7.00"),
+            // Milk (no tax) added after the points: paying splits them again over both rates, 2.00 + 1.00.
+            ProductScreen.clickDisplayedProduct("Loyalty Tour Milk"),
             ProductScreen.clickPayButton(),
+            PaymentScreen.totalIs("12.00"),
             PaymentScreen.clickPaymentMethod("Bank"),
             PaymentScreen.clickValidate(),
             ReceiptScreen.receiptIsThere(),
             {
-                content: "the receipt's tax is the tax on what the customer paid (15 % in 7.00)",
-                trigger: ".pos-receipt-taxes:contains(0.91)",
+                content: "the receipt's tax is the tax on what the customer paid (15 % in 10.00 - 2.00)",
+                trigger: ".pos-receipt-taxes:contains(1.04)",
             },
             negateStep({
                 content: "not the tax on the price before points (1.30)",
                 trigger: ".pos-receipt-taxes:contains(1.30)",
             }),
             {
-                content: "the reward line on the receipt says how many points it used",
-                trigger: ".pos-receipt .orderline:contains(Loyalty points: 30 pts)",
+                content: "the reward lines on the receipt say how many points they use, per tax rate",
+                trigger: ".pos-receipt .orderline:contains(Loyalty points: 30 pts (part taxed VAT 15%)):contains(-2.00)",
+            },
+            {
+                content: "the untaxed part",
+                trigger: ".pos-receipt .orderline:contains(Loyalty points: 30 pts (part taxed no tax)):contains(-1.00)",
             },
             {
                 content: "the receipt shows the member's code",
@@ -98,7 +105,7 @@ registry.category("web_tour.tours").add("CustomerRegistryLoyaltyTour", {
             }),
             {
                 content: "points redeemed, earned and the new balance are printed",
-                trigger: ".customer-registry-loyalty:has(.o_loyalty_receipt_redeemed:contains(30)):has(.o_loyalty_receipt_earned:contains(7)):has(.o_loyalty_receipt_balance:contains(27))",
+                trigger: ".customer-registry-loyalty:has(.o_loyalty_receipt_redeemed:contains(30)):has(.o_loyalty_receipt_earned:contains(12)):has(.o_loyalty_receipt_balance:contains(32))",
             },
         ].flat(),
 });

@@ -17,6 +17,11 @@ patch(PosStore.prototype, {
         return line.isLoyaltyRewardLine;
     },
     setPartnerToCurrentOrder(partner) {
+        const order = this.getOrder();
+        if (order && order.getPartner() !== partner) {
+            // Points belong to the member they were redeemed for.
+            this.removeLoyaltyReward(order);
+        }
         super.setPartnerToCurrentOrder(...arguments);
         if (partner?.is_registry_member && this.loyaltyProgram) {
             this.refreshLoyaltyMember(partner);
@@ -182,11 +187,57 @@ patch(PosStore.prototype, {
         const taxNames = taxes.map((tax) => tax.name).join(", ") || _t("no tax");
         return _t("Loyalty points: %(points)s pts (part taxed %(taxes)s)", { points, taxes: taxNames });
     },
-    applyLoyaltyReward(order, points) {
-        const reward = this.loyaltyProgram.reward_product_id;
+    removeLoyaltyReward(order) {
         for (const line of order.getOrderlines().filter((line) => this.isLoyaltyRewardLine(line))) {
             order.removeOrderline(line);
         }
+    },
+    /** Points the order's reward lines redeem (what their names say). */
+    loyaltyRedeemedPoints(order) {
+        const lines = order.getOrderlines().filter((line) => this.isLoyaltyRewardLine(line));
+        const kept = lines.find((line) => line.uiState?.loyaltyPoints)?.uiState.loyaltyPoints;
+        if (kept) {
+            return kept;
+        }
+        const discount = -lines.reduce((total, line) => total + line.priceIncl, 0);
+        return discount > 0 ? Math.round(discount / this.loyaltyProgram.point_value) : 0;
+    },
+    /**
+     * Before payment, split the redeemed points again over the order as it now is (lines added or removed
+     * after the points were redeemed), never beyond what the order allows.
+     */
+    refreshLoyaltyReward(order) {
+        const points = this.loyaltyRedeemedPoints(order);
+        if (!points || !this.loyaltyMemberOf(order)) {
+            return;
+        }
+        const limits = this.loyaltyRedeemLimits(order);
+        const allowed = Math.min(points, limits.max);
+        if (allowed < limits.min) {
+            this.removeLoyaltyReward(order);
+            this.notification.add(_t("The order no longer allows redeeming points: the reward is removed."), {
+                type: "warning",
+            });
+            return;
+        }
+        this.applyLoyaltyReward(order, allowed);
+        if (allowed < points) {
+            this.notification.add(
+                _t("The reward now redeems %(points)s points: the order allows no more.", { points: allowed }),
+                { type: "warning" }
+            );
+        }
+    },
+    async pay() {
+        const order = this.getOrder();
+        if (order && !order.finalized) {
+            this.refreshLoyaltyReward(order);
+        }
+        return super.pay(...arguments);
+    },
+    applyLoyaltyReward(order, points) {
+        const reward = this.loyaltyProgram.reward_product_id;
+        this.removeLoyaltyReward(order);
         const values = this.loyaltyRewardLineValues(order, points);
         let lastLine;
         for (const { taxes, priceUnit } of values) {
@@ -199,6 +250,7 @@ patch(PosStore.prototype, {
                 tax_ids: taxes.map((tax) => ["link", tax]),
             });
             lastLine.full_product_name = this.loyaltyRewardLineName(points, taxes, values.length > 1);
+            lastLine.uiState.loyaltyPoints = points;
         }
         if (lastLine) {
             this.selectOrderLine(order, lastLine);
