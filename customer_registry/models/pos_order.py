@@ -129,6 +129,8 @@ class PosOrder(models.Model):
                 )
             )
         reward_lines = self._loyalty_reward_lines(settings)
+        if any(line.price_subtotal_incl > 0 for line in reward_lines):
+            raise UserError(self.env._("A loyalty reward cannot add to the price of order %s.", self.name))
         amount_by_taxes = {}
         for line in self.lines - reward_lines:
             taxes = line.tax_ids.filtered(lambda tax: tax.amount_type != "fixed")

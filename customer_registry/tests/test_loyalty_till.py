@@ -86,6 +86,9 @@ class TestLoyaltyTill(LoyaltyCommon):
         # 101.00 put on the 100.00 taxed 10 % of a 153.50 order would lower the VAT more than due.
         with self.assertRaisesRegex(UserError, "only amount to"), self.env.cr.savepoint():
             self.sync_as_cashier([(self.taxed_incl, 1), (self.taxed_excl, 1)], [(-101.0, self.tax10)])
+        # Nor can a line adding to the other rate make up for it.
+        with self.assertRaisesRegex(UserError, "cannot add to the price"), self.env.cr.savepoint():
+            self.sync_as_cashier([(self.taxed_incl, 1), (self.taxed_excl, 1)], [(-60.0, self.tax10), (10.0, self.tax7)])
         self.assertEqual(self.member.loyalty_balance, 1100)
 
     def test_reward_worth_no_whole_number_of_points_is_refused(self):
