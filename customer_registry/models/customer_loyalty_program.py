@@ -49,6 +49,12 @@ class CustomerLoyaltyProgram(models.Model):
         "product.product",
         help="Product of the discount line added at the Point of Sale when points are redeemed.",
     )
+    min_redeem_points = fields.Integer(
+        string="Minimum Points per Redemption",
+        default=1,
+        required=True,
+        help="The fewest points a cashier may redeem on one order.",
+    )
 
     _company_unique = models.Constraint("UNIQUE(company_id)", "A company has one loyalty program.")
     _points_per_amount_positive = models.Constraint(
@@ -56,6 +62,9 @@ class CustomerLoyaltyProgram(models.Model):
     )
     _point_value_positive = models.Constraint("CHECK(point_value > 0)", "A point must be worth something.")
     _validity_positive = models.Constraint("CHECK(validity_months >= 0)", "Validity cannot be negative.")
+    _min_redeem_positive = models.Constraint(
+        "CHECK(min_redeem_points >= 1)", "At least one point is redeemed at a time."
+    )
 
     @api.model
     def _for_company(self, company_id):
@@ -112,4 +121,4 @@ class CustomerLoyaltyProgram(models.Model):
 
     @api.model
     def _load_pos_data_fields(self, config):
-        return ["id", "name", "points_per_amount", "point_value", "reward_product_id"]
+        return ["id", "name", "points_per_amount", "point_value", "reward_product_id", "min_redeem_points"]

@@ -114,16 +114,80 @@ class PosOrder(models.Model):
         return self.lines.filtered(lambda line: line.product_id.id == settings["reward_product_id"])
 
     def _loyalty_redeemed(self, program):
-        """Points the reward lines of this order spend (0 without reward lines)."""
+        """Points the reward lines of this order spend (0 without reward lines).
+
+        The reward may be split in one line per tax rate (each carrying the taxes of what it discounts):
+        together the lines are worth a whole number of points, as the till adds them.
+        """
         settings = program._settings()
         if not settings["reward_product_id"]:
             return 0
-        discount = -sum(self._loyalty_reward_lines(settings).mapped("price_subtotal_incl"))
+        reward_lines = self._loyalty_reward_lines(settings)
+        discount = -sum(reward_lines.mapped("price_subtotal_incl"))
         if not discount:
             return 0
         if discount < 0:
             raise UserError(self.env._("A loyalty reward cannot add to the price of order %s.", self.name))
-        return int(float_round(discount / settings["point_value"], precision_rounding=1, rounding_method="UP"))
+        points = int(float_round(discount / settings["point_value"], precision_rounding=1))
+        # Each line is rounded to the currency on its own: one rounding step per line at most.
+        tolerance = self.currency_id.rounding * len(reward_lines) + 1e-9
+        if points <= 0 or abs(discount - points * settings["point_value"]) > tolerance:
+            raise UserError(
+                self.env._(
+                    "The loyalty reward of order %(order)s is worth %(discount)s, "
+                    "not a whole number of points of %(value)s.",
+                    order=self.name,
+                    discount=discount,
+                    value=settings["point_value"],
+                )
+            )
+        return points
+
+    def _loyalty_check_reward_lines(self, program, points):
+        """The reward lines carry the taxes of what they discount and respect the program's minimum."""
+        settings = program._settings()
+        minimum = program.sudo().min_redeem_points
+        if points < minimum:
+            raise UserError(
+                self.env._(
+                    "Order %(order)s redeems %(points)s points: at least %(minimum)s points must be redeemed.",
+                    order=self.name,
+                    points=points,
+                    minimum=minimum,
+                )
+            )
+        reward_lines = self._loyalty_reward_lines(settings)
+        if any(line.price_subtotal_incl > 0 for line in reward_lines):
+            raise UserError(self.env._("A loyalty reward cannot add to the price of order %s.", self.name))
+        amount_by_taxes = {}
+        for line in self.lines - reward_lines:
+            taxes = line.tax_ids.filtered(lambda tax: tax.amount_type != "fixed")
+            amount_by_taxes[taxes] = amount_by_taxes.get(taxes, 0.0) + line.price_subtotal_incl
+        discount_by_taxes = {}
+        for line in reward_lines:
+            discount_by_taxes[line.tax_ids] = discount_by_taxes.get(line.tax_ids, 0.0) - line.price_subtotal_incl
+        tolerance = self.currency_id.rounding * len(reward_lines) + 1e-9
+        for taxes, discount in discount_by_taxes.items():
+            if taxes not in amount_by_taxes:
+                raise UserError(
+                    self.env._(
+                        "The loyalty reward of order %(order)s carries taxes (%(taxes)s) that no other line has: "
+                        "a reward carries the taxes of what it discounts.",
+                        order=self.name,
+                        taxes=", ".join(taxes.mapped("name")) or self.env._("none"),
+                    )
+                )
+            if discount > amount_by_taxes[taxes] + tolerance:
+                raise UserError(
+                    self.env._(
+                        "The loyalty reward of order %(order)s discounts %(discount)s on lines taxed %(taxes)s "
+                        "that only amount to %(amount)s.",
+                        order=self.name,
+                        discount=discount,
+                        taxes=", ".join(taxes.mapped("name")) or self.env._("none"),
+                        amount=amount_by_taxes[taxes],
+                    )
+                )
 
     def _loyalty_base_amount(self, program):
         """Amount of the order that earns points, in the company currency: redeemed points earn nothing."""
@@ -146,6 +210,7 @@ class PosOrder(models.Model):
         redeemed = self._loyalty_redeemed(program)
         if not redeemed:
             return
+        self._loyalty_check_reward_lines(program, redeemed)
         balance, _spend, _tier = self.env["customer.loyalty.entry"]._lock_member(self.partner_id)
         if redeemed > balance:
             raise UserError(

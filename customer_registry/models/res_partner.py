@@ -459,6 +459,17 @@ class ResPartner(models.Model):
         ]
 
     @api.model
+    def get_registry_loyalty_status(self, partner_id):
+        """The member's balance and tier as they stand now: the till asks when the member is selected."""
+        member = self.browse(partner_id)
+        member.check_access("read")
+        if not member.is_registry_member:
+            return {}
+        # The ledger moves both columns by SQL: read what the database holds now.
+        member.invalidate_recordset(["loyalty_balance", "loyalty_tier_id", "loyalty_tier_name"])
+        return {"loyalty_balance": member.loyalty_balance, "loyalty_tier_name": member.loyalty_tier_name or False}
+
+    @api.model
     def get_new_partner(self, config_id, domain, offset):
         code = self._typed_member_code(domain)
         if code:
