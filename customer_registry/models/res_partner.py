@@ -7,6 +7,9 @@ from odoo.tools import SQL
 from .. import pseudonym as codes
 from .customer_consent import HEALTH, MARKETING
 from .customer_identity import PARTNER_TO_IDENTITY
+from .customer_loyalty_entry import PARTNER_GUARD
+
+LOYALTY_COLUMNS = ("loyalty_balance", "loyalty_tier_id")
 
 PII_GROUP = "customer_registry.group_registry_pii"
 
@@ -104,13 +107,46 @@ class ResPartner(models.Model):
         """Pop the personal data out of partner values, keyed as on the identity."""
         return {PARTNER_TO_IDENTITY[key]: vals.pop(key) for key in list(vals) if key in PARTNER_TO_IDENTITY}
 
+    def init(self):
+        result = super().init()
+        # The loyalty balance and tier move only by ledger entries (see customer_loyalty_entry).
+        self.env.cr.execute(PARTNER_GUARD)
+        return result
+
+    def _check_loyalty_columns_untouched(self, vals):
+        """The ORM's side of the database guard: a readable refusal instead of a database error."""
+        touched = [column for column in LOYALTY_COLUMNS if column in vals]
+        if not touched:
+            return
+        if self:
+            current = self.sudo().read(touched)
+            if all(
+                (row[column][0] if isinstance(row[column], tuple) else row[column] or 0) == (vals[column] or 0)
+                for row in current
+                for column in touched
+            ):
+                return
+        elif not any(vals[column] for column in touched):
+            return
+        raise UserError(
+            self.env._(
+                "Loyalty points and tiers only move by loyalty ledger entries: "
+                "use the points adjustment of a member instead."
+            )
+        )
+
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
+        for vals in vals_list:
+            self.browse()._check_loyalty_columns_untouched(vals)
         personal = {}
         members = [index for index, vals in enumerate(vals_list) if vals.get("is_registry_member")]
         for index, code in zip(members, self._new_pseudonyms(len(members)), strict=True):
             vals = vals_list[index]
+            # A member belongs to the company that enrolled it: its points and tier are that company's.
+            vals.setdefault("company_id", self.env.company.id)
+            vals["company_id"] = vals["company_id"] or self.env.company.id
             personal[index] = self._split_personal_data(vals)
             vals["pseudonym"] = code
             vals["name"] = vals.get("registry_greeting_name") or code
@@ -129,6 +165,7 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        self._check_loyalty_columns_untouched(vals)
         if "pseudonym" in vals and any(p.pseudonym and p.pseudonym != vals["pseudonym"] for p in self):
             raise UserError(self.env._("A member code never changes once given."))
         if "is_registry_member" in vals and not vals["is_registry_member"] and any(self.mapped("is_registry_member")):
@@ -173,7 +210,12 @@ class ResPartner(models.Model):
                 }
             )
             cleared = dict.fromkeys(identity_fields, False)
-            cleared.update(name=partner.registry_greeting_name or code, pseudonym=code, is_registry_member=True)
+            cleared.update(
+                name=partner.registry_greeting_name or code,
+                pseudonym=code,
+                is_registry_member=True,
+                company_id=partner.company_id.id or self.env.company.id,
+            )
             # Plain write: this method does the routing of personal data that write() would redo.
             super(ResPartner, partner.with_context(tracking_disable=True)).write(cleared)  # pylint: disable=super-method-mismatch
         self.env["customer.identity"].sudo().create(identities)
@@ -299,30 +341,33 @@ class ResPartner(models.Model):
         return fields.Datetime.now() - relativedelta(months=12)
 
     def _recompute_loyalty_tier(self):
-        """Tier from each member's paid POS orders of the last 12 months (one query for all)."""
+        """Tier from each member's rolling spend in its company (one query for all): tier change entries."""
         members = self.filtered("is_registry_member")
         if not members:
             return
-        self.env["pos.order"].flush_model(["partner_id", "state", "amount_total", "date_order"])
+        self.env["pos.order"].flush_model(["partner_id", "state", "amount_total", "date_order", "company_id"])
+        self.env["pos.order.line"].flush_model(["order_id", "refunded_orderline_id"])
+        Entry = self.env["customer.loyalty.entry"].sudo()
         self.env.cr.execute(
             SQL(
-                """SELECT partner.id, partner.company_id, partner.loyalty_tier_id, COALESCE(SUM(o.amount_total), 0)
+                """SELECT partner.id, partner.company_id, partner.loyalty_tier_id, %s
                  FROM res_partner partner
-                 LEFT JOIN pos_order o ON o.partner_id = partner.id AND o.state IN ('paid', 'done')
-                                      AND o.date_order >= %s
-                WHERE partner.id = ANY(%s)
-                GROUP BY partner.id""",
-                self._loyalty_spend_since(),
+                WHERE partner.id = ANY(%s) AND partner.company_id IS NOT NULL""",
+                Entry._spend_sql(self._loyalty_spend_since()),
                 members.ids,
             )
         )
         Program = self.env["customer.loyalty.program"]
-        Entry = self.env["customer.loyalty.entry"]
         for member_id, company_id, current_tier, spend in self.env.cr.fetchall():
-            program = Program._for_company(company_id or self.env.company.id)
-            tier_id = program._tier_for_spend(spend)[0] if program else False
+            program = Program._for_company(company_id)
+            tier_id = program._tier_for_spend(float(spend))[0] if program else False
             if (tier_id or None) != current_tier:
-                Entry._set_tier(self.browse(member_id), tier_id)
+                Entry._set_tier(
+                    self.browse(member_id),
+                    tier_id,
+                    program=program or None,
+                    note=self.env._("Rolling 12-month spend: %s", spend),
+                )
 
     @api.model
     def _cron_recompute_loyalty_tiers(self, batch_size=1000):
