@@ -478,12 +478,17 @@ class CustomerLoyaltyEntry(models.Model):
                 self.env.cr.execute(
                     SQL(
                         """SELECT id FROM res_partner
-                        WHERE id > %s AND company_id = %s AND loyalty_balance > 0 AND id IN (
+                        WHERE id > %s AND company_id = %s AND loyalty_balance > 0
+                          AND NOT EXISTS (SELECT 1 FROM customer_loyalty_entry done
+                                           WHERE done.member_id = res_partner.id AND done.kind = 'expiry'
+                                             AND done.expired_until = %s)
+                          AND id IN (
                               SELECT member_id FROM customer_loyalty_entry
                                WHERE company_id = %s AND points > 0 AND date < %s)
                         ORDER BY id LIMIT %s""",
                         last_member_id,
                         program.company_id.id,
+                        cutoff,
                         program.company_id.id,
                         cutoff,
                         batch_size,
