@@ -87,8 +87,23 @@ class PosOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # Orders of a member, and refunds (their original buyer may be a member), await their settlement.
+        member_ids = set(
+            self.env["res.partner"]
+            .browse({vals["partner_id"] for vals in vals_list if vals.get("partner_id")})
+            .filtered("is_registry_member")
+            .ids
+        )
         for vals in vals_list:
-            vals.setdefault("loyalty_state", "pending")
+            refunds = any(
+                isinstance(command, (list, tuple))
+                and len(command) > 2
+                and isinstance(command[2], dict)
+                and command[2].get("refunded_orderline_id")
+                for command in vals.get("lines") or ()
+            )
+            if vals.get("partner_id") in member_ids or refunds:
+                vals.setdefault("loyalty_state", "pending")
         return super().create(vals_list)
 
     def _process_saved_order(self, draft):
@@ -193,7 +208,7 @@ class PosOrder(models.Model):
         order is left half settled.  Orders already settled are skipped.
         """
         for order in self:
-            if order.loyalty_state == "settled":
+            if order.loyalty_state == "settled" or not (order.loyalty_state or order._loyalty_concerned()):
                 continue
             try:
                 postings = order._loyalty_postings()
@@ -212,6 +227,12 @@ class PosOrder(models.Model):
             order.loyalty_state = "settled"
             if order.loyalty_error:
                 order.sudo().loyalty_error = False
+
+    def _loyalty_concerned(self):
+        """Whether settling this order may post anything (an order created before its state was kept)."""
+        return self.partner_id.is_registry_member or bool(
+            self.lines.refunded_orderline_id.order_id.partner_id.filtered("is_registry_member")
+        )
 
     def _loyalty_record_failure(self, error):
         message = error.args[0] if isinstance(error, UserError) and error.args else repr(error)
