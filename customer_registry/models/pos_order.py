@@ -338,7 +338,7 @@ class PosOrder(models.Model):
                         origin_order_id=origin.id,
                         points_unreversed=due - taken,
                         note=note,
-                        base_amount=-self._loyalty_base_amount(program, self.lines & refund_lines),
+                        base_amount=self._loyalty_base_amount(program, self.lines & refund_lines),
                     )
                 )
         if redeemed > 0:
