@@ -384,6 +384,10 @@ class CustomerLoyaltyEntry(models.Model):
                         points=-row["points"],
                     )
                 )
+        # The trigger reads the member's, program's and tier's companies from the database.
+        member.flush_recordset(["company_id", "loyalty_balance", "loyalty_tier_id"])
+        self.env["customer.loyalty.program"].flush_model(["company_id"])
+        self.env["customer.loyalty.tier"].flush_model(["company_id", "program_id"])
         columns = list(dict.fromkeys(column for row in rows for column in row))
         self.env.cr.execute(
             SQL(
