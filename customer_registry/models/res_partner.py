@@ -135,6 +135,13 @@ class ResPartner(models.Model):
             )
         )
 
+    def _loyalty_members_with_entries(self, company_id):
+        """Members of `self` moving to another company although they have ledger entries."""
+        moving = self.filtered(lambda partner: partner.is_registry_member and partner.company_id.id != company_id)
+        if not moving:
+            return moving
+        return self.env["customer.loyalty.entry"].sudo().search([("member_id", "in", moving.ids)]).member_id
+
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
@@ -166,6 +173,10 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         self._check_loyalty_columns_untouched(vals)
+        if "company_id" in vals and self._loyalty_members_with_entries(vals["company_id"]):
+            raise UserError(
+                self.env._("A member with loyalty entries stays in the company that enrolled it: its points are there.")
+            )
         if "pseudonym" in vals and any(p.pseudonym and p.pseudonym != vals["pseudonym"] for p in self):
             raise UserError(self.env._("A member code never changes once given."))
         if "is_registry_member" in vals and not vals["is_registry_member"] and any(self.mapped("is_registry_member")):

@@ -186,6 +186,19 @@ class TestLoyaltyPerCompany(SealCommon):
                 [self.member_b.id, self.member_b.pseudonym, self.env.company.id],
             )
 
+    def test_member_with_entries_keeps_its_company(self):
+        self.Entry._adjust(self.member_b, 100, "Opening balance at shop B")
+        with self.assertRaisesRegex(UserError, "stays in the company that enrolled it"):
+            self.member_b.company_id = self.env.company
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesRegex(psycopg2.errors.IntegrityConstraintViolation, "stays in its company"),
+            self.env.cr.savepoint(),
+        ):
+            self.env.cr.execute(
+                "UPDATE res_partner SET company_id = %s WHERE id = %s", [self.env.company.id, self.member_b.id]
+            )
+
     def test_rolling_spend_counts_only_the_members_company(self):
         self.sync([(self.product_a, 6)], member=self.member_b)  # 600 spent at company A
         self.member_b._recompute_loyalty_tier()
