@@ -372,18 +372,7 @@ class CustomerLoyaltyEntry(models.Model):
         """
         if not rows:
             return balance
-        running = balance
-        for row in rows:
-            running += row["points"]
-            if running < 0:
-                raise UserError(
-                    self.env._(
-                        "Member %(code)s has %(balance)s points: %(points)s cannot be taken.",
-                        code=member.pseudonym,
-                        balance=running - row["points"],
-                        points=-row["points"],
-                    )
-                )
+        self._check_rows(member, balance, rows)
         # The trigger reads the member's, program's and tier's companies from the database.
         member.flush_recordset(["company_id", "loyalty_balance", "loyalty_tier_id"])
         self.env["customer.loyalty.program"].flush_model(["company_id"])
@@ -399,6 +388,23 @@ class CustomerLoyaltyEntry(models.Model):
         balances = [row[0] for row in self.env.cr.fetchall()]
         member.invalidate_recordset(["loyalty_balance", "loyalty_tier_id", "loyalty_entry_ids", "write_date"])
         return balances[-1]
+
+    @api.model
+    def _check_rows(self, member, balance, rows):
+        """Refuse `rows` that would overdraw the member, readably; return the balance after them."""
+        running = balance
+        for row in rows:
+            running += row["points"]
+            if running < 0:
+                raise UserError(
+                    self.env._(
+                        "Member %(code)s has %(balance)s points: %(points)s cannot be taken.",
+                        code=member.pseudonym,
+                        balance=running - row["points"],
+                        points=-row["points"],
+                    )
+                )
+        return running
 
     @api.model
     def _post(self, member, kind, points, balance, program=None, order=None, **values):

@@ -192,6 +192,9 @@ class PosOrder(models.Model):
                     points=redeemed,
                 )
             )
+        if self.lines.refunded_orderline_id:
+            # The refund in the same order may take points back first.
+            self._loyalty_check_postings(self._loyalty_postings())
 
     def _loyalty_any_reward_product(self):
         program = self.env["customer.loyalty.program"]._for_company(self.company_id.id)
@@ -212,6 +215,7 @@ class PosOrder(models.Model):
                 continue
             try:
                 postings = order._loyalty_postings()
+                order._loyalty_check_postings(postings)  # every check before the first INSERT
             except psycopg2.Error:
                 raise  # the transaction is aborted: the sync fails and the POS sends the order again
             except Exception as error:  # pylint: disable=broad-exception-caught
@@ -227,6 +231,13 @@ class PosOrder(models.Model):
             order.loyalty_state = "settled"
             if order.loyalty_error:
                 order.sudo().loyalty_error = False
+
+    def _loyalty_check_postings(self, postings):
+        """Refuse postings that would overdraw a member (a refund's reversal and a reward in one order)."""
+        Entry = self.env["customer.loyalty.entry"].sudo()
+        balances = {}
+        for member, balance, rows in postings:
+            balances[member.id] = Entry._check_rows(member, balances.get(member.id, balance), rows)
 
     def _loyalty_concerned(self):
         """Whether settling this order may post anything (an order created before its state was kept)."""

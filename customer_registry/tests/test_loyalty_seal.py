@@ -248,6 +248,13 @@ class TestRefundWithRewardLine(SealCommon):
             self.refund_lines(order, {self.product_b: 1}, extra=[self.reward(500)])
         self.assertEqual(self.member.loyalty_balance, 203)
 
+    def test_reward_after_the_refunds_reversal_cannot_overdraw(self):
+        self.Entry._adjust(self.member, 173, "Opening balance")
+        order = self.sync([(self.product_b, 1)])  # 203 points, 30 of which the refund takes back
+        with self.assertRaisesRegex(UserError, "has 173 points: 200 cannot be taken"), self.env.cr.savepoint():
+            self.refund_lines(order, {self.product_b: 1}, extra=[self.reward(200)])
+        self.assertEqual(self.member.loyalty_balance, 203)
+
     def test_reward_in_a_refund_order_is_debited(self):
         self.Entry._adjust(self.member, 173, "Opening balance")
         order = self.sync([(self.product_b, 1)])
