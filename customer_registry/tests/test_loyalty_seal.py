@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from odoo.orm.model_classes import add_field, pop_field
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.convert import convert_file
 
 from .. import uninstall_hook
 from ..models.customer_loyalty_entry import ledger_maintenance
@@ -362,11 +363,11 @@ class TestUpgradePath(SealCommon):
         self.assertEqual([row[0] for row in self.env.cr.fetchall()], sorted(names))
 
     def test_configuration_data_is_not_reset_by_upgrades(self):
-        for xmlid in (
-            "product_loyalty_reward",
-            "ir_cron_loyalty_expire_points",
-            "ir_cron_loyalty_recompute_tiers",
-            "ir_cron_loyalty_check_balances",
-        ):
-            data = self.env["ir.model.data"].search([("module", "=", "customer_registry"), ("name", "=", xmlid)])
-            self.assertTrue(data.noupdate, xmlid)
+        cron = self.env.ref("customer_registry.ir_cron_loyalty_expire_points")
+        cron.write({"interval_number": 7, "active": False})
+        self.reward_product.name = "Bonus Points"
+        # What an upgrade of the addon does with its data file.
+        convert_file(self.env, "customer_registry", "data/customer_loyalty_data.xml", {}, mode="update", noupdate=False)
+        self.env.invalidate_all()
+        self.assertRecordValues(cron, [{"interval_number": 7, "active": False}])
+        self.assertEqual(self.reward_product.name, "Bonus Points")
