@@ -31,8 +31,8 @@ class PosOrder(models.Model):
     # Loyalty:
     # Members earn, redeem and get points reversed inside the order's own sync.
     # No extra round trip and a handful of queries per paid order: the program settings are cached, lines and
-    # products are already in the ORM cache, and the ledger entry plus the balance move are one INSERT ... ON
-    # CONFLICT DO NOTHING.
+    # products are already in the ORM cache, and the order's entries are one INSERT whose trigger moves the
+    # member's balance and tier.
 
     loyalty_points_earned = fields.Integer(
         string="Points Earned", compute="_compute_loyalty_points", groups="customer_registry.group_registry_user"

@@ -294,8 +294,9 @@ class ResPartner(models.Model):
 
     # Loyalty:
     # Loyalty balance and tier of a member, stored beside the member.
-    # Both columns are only moved by the ledger (customer.loyalty.entry._post), in the same statement as the entry
-    # explaining the move: reading a balance never sums the history.
+    # Both columns are only moved by the ledger: the trigger posting an entry moves them in the same statement,
+    # and a trigger on res_partner refuses any other move (see customer_loyalty_entry). Reading a balance never
+    # sums the history.
 
     loyalty_balance = fields.Integer(
         string="Loyalty Points",
