@@ -34,6 +34,7 @@
         "views/customer_loyalty_entry_views.xml",
         "views/customer_loyalty_program_views.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "demo": [
         "demo/customer_registry_demo.xml",
     ],

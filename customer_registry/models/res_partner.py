@@ -9,6 +9,9 @@ from .. import pseudonym as codes
 from . import registry_sql
 from .customer_consent import HEALTH, MARKETING
 from .customer_identity import MEMBER_REFUSED_FIELDS, PARTNER_TO_IDENTITY, PERSONAL_PARTNER_FIELDS
+from .customer_loyalty_entry import PARTNER_GUARD
+
+LOYALTY_COLUMNS = ("loyalty_balance", "loyalty_tier_id")
 
 PII_GROUP = "customer_registry.group_registry_pii"
 
@@ -65,6 +68,8 @@ class ResPartner(models.Model):
     def init(self):
         super().init()
         self.env.cr.execute(registry_sql.partner_guard_sql(self.env.cr))
+        # The loyalty balance and tier move only by ledger entries (see customer_loyalty_entry).
+        self.env.cr.execute(PARTNER_GUARD)
 
     @api.depends("pseudonym")
     def _compute_pseudonym_formatted(self):
@@ -141,9 +146,40 @@ class ResPartner(models.Model):
         """Pop the personal data out of partner values, keyed as on the identity."""
         return {PARTNER_TO_IDENTITY[key]: vals.pop(key) for key in list(vals) if key in PARTNER_TO_IDENTITY}
 
+    def _check_loyalty_columns_untouched(self, vals):
+        """The ORM's side of the database guard: a readable refusal instead of a database error."""
+        touched = [column for column in LOYALTY_COLUMNS if column in vals]
+        if not touched:
+            return
+        if self:
+            current = self.sudo().read(touched)
+            if all(
+                (row[column][0] if isinstance(row[column], tuple) else row[column] or 0) == (vals[column] or 0)
+                for row in current
+                for column in touched
+            ):
+                return
+        elif not any(vals[column] for column in touched):
+            return
+        raise UserError(
+            self.env._(
+                "Loyalty points and tiers only move by loyalty ledger entries: "
+                "use the points adjustment of a member instead."
+            )
+        )
+
+    def _loyalty_members_with_entries(self, company_id):
+        """Members of `self` moving to another company although they have ledger entries."""
+        moving = self.filtered(lambda partner: partner.is_registry_member and partner.company_id.id != company_id)
+        if not moving:
+            return moving
+        return self.env["customer.loyalty.entry"].sudo().search([("member_id", "in", moving.ids)]).member_id
+
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
+        for vals in vals_list:
+            self.browse()._check_loyalty_columns_untouched(vals)
         self._check_parent_is_not_a_member([vals.get("parent_id") for vals in vals_list])
         # Membership, the company and personal values may come as context defaults
         # (the Members menu, the POS, an import): decide and route after them.
@@ -180,6 +216,11 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        self._check_loyalty_columns_untouched(vals)
+        if "company_id" in vals and self._loyalty_members_with_entries(vals["company_id"]):
+            raise UserError(
+                self.env._("A member with loyalty entries stays in the company that enrolled it: its points are there.")
+            )
         derived = {"has_health_consent", "has_marketing_consent"}.intersection(vals)
         if "registry_postal_area" in vals and not self.env.context.get("customer_registry_postal_area_sync"):
             derived.add("registry_postal_area")
@@ -488,8 +529,9 @@ class ResPartner(models.Model):
 
     # Loyalty:
     # Loyalty balance and tier of a member, stored beside the member.
-    # Both columns are only moved by the ledger (customer.loyalty.entry._post), in the same statement as the entry
-    # explaining the move: reading a balance never sums the history.
+    # Both columns are only moved by the ledger: the trigger posting an entry moves them in the same statement,
+    # and a trigger on res_partner refuses any other move (see customer_loyalty_entry). Reading a balance never
+    # sums the history.
 
     loyalty_balance = fields.Integer(
         string="Loyalty Points",
@@ -546,30 +588,33 @@ class ResPartner(models.Model):
         return fields.Datetime.now() - relativedelta(months=12)
 
     def _recompute_loyalty_tier(self):
-        """Tier from each member's paid POS orders of the last 12 months (one query for all)."""
+        """Tier from each member's rolling spend in its company (one query for all): tier change entries."""
         members = self.filtered("is_registry_member")
         if not members:
             return
-        self.env["pos.order"].flush_model(["partner_id", "state", "amount_total", "date_order"])
+        self.env["pos.order"].flush_model(["partner_id", "state", "amount_total", "date_order", "company_id"])
+        self.env["pos.order.line"].flush_model(["order_id", "refunded_orderline_id"])
+        Entry = self.env["customer.loyalty.entry"].sudo()
         self.env.cr.execute(
             SQL(
-                """SELECT partner.id, partner.company_id, partner.loyalty_tier_id, COALESCE(SUM(o.amount_total), 0)
+                """SELECT partner.id, partner.company_id, partner.loyalty_tier_id, %s
                  FROM res_partner partner
-                 LEFT JOIN pos_order o ON o.partner_id = partner.id AND o.state IN ('paid', 'done')
-                                      AND o.date_order >= %s
-                WHERE partner.id = ANY(%s)
-                GROUP BY partner.id""",
-                self._loyalty_spend_since(),
+                WHERE partner.id = ANY(%s) AND partner.company_id IS NOT NULL""",
+                Entry._spend_sql(self._loyalty_spend_since()),
                 members.ids,
             )
         )
         Program = self.env["customer.loyalty.program"]
-        Entry = self.env["customer.loyalty.entry"]
         for member_id, company_id, current_tier, spend in self.env.cr.fetchall():
-            program = Program._for_company(company_id or self.env.company.id)
-            tier_id = program._tier_for_spend(spend)[0] if program else False
+            program = Program._for_company(company_id)
+            tier_id = program._tier_for_spend(float(spend))[0] if program else False
             if (tier_id or None) != current_tier:
-                Entry._set_tier(self.browse(member_id), tier_id)
+                Entry._set_tier(
+                    self.browse(member_id),
+                    tier_id,
+                    program=program or None,
+                    note=self.env._("Rolling 12-month spend: %s", spend),
+                )
 
     @api.model
     def _cron_recompute_loyalty_tiers(self, batch_size=1000):

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from uuid import uuid4
 
 from odoo import fields
 
@@ -40,6 +41,10 @@ class LoyaltyCommon(TestPoSCommon):
     def setUp(self):
         super().setUp()
         self.open_new_session()
+
+    def create_random_uid(self):
+        # Not from `random`: hypothesis seeds it, and a repeated order uuid makes a sync a re-sync.
+        return str(uuid4())
 
     def sync(self, lines, member=None, uuid=None, **order_values):
         data = self.create_ui_order_data(
