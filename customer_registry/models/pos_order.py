@@ -29,6 +29,30 @@ class PosOrder(models.Model):
         for order in self:
             order.pseudonym = order.partner_id.pseudonym or False
 
+    def write(self, vals):
+        if vals.get("partner_id"):
+            for order in self:
+                order._check_member_company(vals["partner_id"], order.company_id.id)
+        return super().write(vals)
+
+    @api.model
+    def _check_member_company(self, partner_id, company_id, session_id=None):
+        """The readable refusal of a member of another company (the database refuses it too)."""
+        member = self.env["res.partner"].sudo().browse(partner_id or [])
+        if not member.is_registry_member:
+            return
+        if not company_id and session_id:
+            company_id = self.env["pos.session"].sudo().browse(session_id).config_id.company_id.id
+        company_id = company_id or self.env.company.id
+        if member.company_id.id != company_id:
+            raise UserError(
+                self.env._(
+                    "Member %(code)s belongs to %(company)s: serve them at that company's points of sale.",
+                    code=member.pseudonym,
+                    company=member.company_id.name,
+                )
+            )
+
     def init(self):
         super().init()
         # The database sets the code from the customer and keeps no email or phone on a member's order.
@@ -115,6 +139,8 @@ class PosOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_member_company(vals.get("partner_id"), vals.get("company_id"), vals.get("session_id"))
         # Orders of a member, and refunds (their original buyer may be a member), await their settlement.
         member_ids = set(
             self.env["res.partner"]

@@ -162,10 +162,11 @@ class TestLoyaltyPerCompany(SealCommon):
         )
 
     def test_member_of_another_company_earns_nothing_here(self):
-        order = self.sync([(self.product_a, 2)], member=self.member_b)
+        # A member belongs to its company: another company's till cannot even ring it up.
+        with self.assertRaisesRegex(UserError, "belongs to Shop B"), self.env.cr.savepoint():
+            self.sync([(self.product_a, 2)], member=self.member_b)
         self.assertFalse(self.entries(self.member_b))
         self.assertEqual(self.member_b.loyalty_balance, 0)
-        self.assertEqual(order.loyalty_state, "settled")
 
     def test_member_of_another_company_cannot_redeem_here(self):
         self.Entry._adjust(self.member_b, 100, "Opening balance at shop B")
@@ -201,7 +202,8 @@ class TestLoyaltyPerCompany(SealCommon):
             )
 
     def test_rolling_spend_counts_only_the_members_company(self):
-        self.sync([(self.product_a, 6)], member=self.member_b)  # 600 spent at company A
+        with self.assertRaisesRegex(UserError, "belongs to Shop B"), self.env.cr.savepoint():
+            self.sync([(self.product_a, 6)], member=self.member_b)  # 600 at company A: refused
         self.member_b._recompute_loyalty_tier()
         self.assertFalse(self.member_b.loyalty_tier_id, "company B's tier is not reached by company A's orders")
 
@@ -241,28 +243,43 @@ class TestRefundsInParts(SealCommon):
 class TestRefundWithRewardLine(SealCommon):
     """Finding 5: an order holding a refund line and a reward line is checked and debited."""
 
+    # An exchange: the returned item is refunded and the new one partly paid with points.
+
+    def exchange(self, order, points):
+        return self.refund_lines(
+            order, {self.product_b: 1}, extra=[{"product": self.product_a, "quantity": 1}, self.reward(points)]
+        )
+
     def test_reward_in_a_refund_order_cannot_overdraw(self):
         self.Entry._adjust(self.member, 173, "Opening balance")
         order = self.sync([(self.product_b, 1)])  # earns 30: 203 points
         self.assertEqual(self.member.loyalty_balance, 203)
         with self.assertRaisesRegex(UserError, "has 203 points: the order redeems 500"), self.env.cr.savepoint():
-            self.refund_lines(order, {self.product_b: 1}, extra=[self.reward(500)])
+            self.exchange(order, 500)
         self.assertEqual(self.member.loyalty_balance, 203)
 
     def test_reward_after_the_refunds_reversal_cannot_overdraw(self):
         self.Entry._adjust(self.member, 173, "Opening balance")
         order = self.sync([(self.product_b, 1)])  # 203 points, 30 of which the refund takes back
         with self.assertRaisesRegex(UserError, "has 173 points: 200 cannot be taken"), self.env.cr.savepoint():
-            self.refund_lines(order, {self.product_b: 1}, extra=[self.reward(200)])
+            self.exchange(order, 200)
         self.assertEqual(self.member.loyalty_balance, 203)
 
     def test_reward_in_a_refund_order_is_debited(self):
         self.Entry._adjust(self.member, 173, "Opening balance")
         order = self.sync([(self.product_b, 1)])
-        refund = self.refund_lines(order, {self.product_b: 1}, extra=[self.reward(100)])
-        self.assertEqual(self.kinds(refund), [("refund", -30), ("redeem", -100)])
-        self.assertEqual(self.member.loyalty_balance, 203 - 30 - 100)
+        exchange = self.exchange(order, 100)
+        self.assertEqual(self.kinds(exchange), [("refund", -30), ("redeem", -100), ("earn", 90)])
+        self.assertEqual(self.member.loyalty_balance, 203 - 30 - 100 + 90)
         self.assertLedgerConsistent()
+
+    def test_a_reward_with_nothing_to_discount_is_refused(self):
+        # Points lower the price of what is sold: a refund alone has nothing they could discount.
+        self.Entry._adjust(self.member, 173, "Opening balance")
+        order = self.sync([(self.product_b, 1)])
+        with self.assertRaisesRegex(UserError, "only amount to"), self.env.cr.savepoint():
+            self.refund_lines(order, {self.product_b: 1}, extra=[self.reward(100)])
+        self.assertEqual(self.member.loyalty_balance, 203)
 
 
 @tagged("post_install", "-at_install")
