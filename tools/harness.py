@@ -2,7 +2,8 @@
 
 It finds the Odoo 19 that the running Python imports, starts a throwaway
 PostgreSQL (or uses the one PGHOST/PGPORT/PGUSER/PGPASSWORD point at) and
-creates databases with the addon installed.  Nothing here installs Odoo.
+creates databases with the addon installed.  When no Odoo 19 is importable (or
+ODOO_SRC names a source tree), bootstrap.py sets up a project virtualenv first.
 """
 
 import contextlib
@@ -18,15 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import bootstrap
+
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "customer_registry"
-ODOO_HINT = (
-    "Odoo 19.0 is not importable by {python}.\n"
-    "Install it into this Python, e.g. from a source checkout of Odoo 19.0:\n"
-    "    pip install -r <odoo>/requirements.txt   (with PIP_CONSTRAINT holding 'setuptools<70')\n"
-    "    pip install --no-deps -e <odoo>\n"
-    "or run this command with PYTHON=/path/to/python-with-odoo.  See README.md."
-)
 
 
 def die(message):
@@ -42,17 +38,41 @@ def odoo_python():
     return os.environ.get("PYTHON") or sys.executable
 
 
-def check_odoo():
-    """Return the addons directories of the importable Odoo 19, or die."""
+def _imports_odoo(python):
+    probe = "import odoo.release as r; print(r.version_info[0])"
+    proc = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def check_odoo(need_tests=False):
+    """Return the addons directories of Odoo 19, setting it up if needed (or die).
+
+    $PYTHON if set, else the running Python if it imports Odoo, else (or when
+    ODOO_SRC names a source tree) the project virtualenv, set up by bootstrap.py.
+    Subprocesses then run with that Python (exported as $PYTHON).
+    """
+    if not os.environ.get("PYTHON") and (os.environ.get("ODOO_SRC") or not _imports_odoo(sys.executable)):
+        os.environ["PYTHON"] = bootstrap.ensure(need_tests=need_tests, need_browser=need_tests)
     python = odoo_python()
     probe = "import odoo, odoo.release as r, sys; print(r.version_info[0]); print('\\n'.join(odoo.__path__))"
     proc = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        die(ODOO_HINT.format(python=python))
+        die(
+            f"Odoo 19.0 is not importable by PYTHON={python}: unset PYTHON to let the command "
+            "set up a project virtualenv with Odoo (see README.md), or install Odoo into that Python."
+        )
     major, *odoo_dirs = proc.stdout.split()
     if major != "19":
         die(f"{python} imports Odoo {major}, this project needs Odoo 19.0.")
     return addons_path(odoo_dirs)
+
+
+def run_under_odoo_python():
+    """Re-run this command with the Python that imports Odoo (for in-process use)."""
+    python = odoo_python()
+    if os.path.abspath(python) != os.path.abspath(sys.executable) and os.environ.get("CR_REEXEC") != python:
+        os.environ["CR_REEXEC"] = python
+        os.execv(python, [python, *sys.argv])
 
 
 def addons_path(odoo_dirs):
