@@ -11,7 +11,8 @@ ODOO_SRC names a source tree):
 3. Odoo 19.0: the source tree ODOO_SRC names, else a shallow clone of
    ODOO_REPOSITORY at ODOO_REVISION into `.odoo` in the repository;
 4. Odoo's requirements, with the constraint 'setuptools<70' (some of its pinned
-   packages build with pkg_resources), and Odoo made importable in the virtualenv;
+   packages build with pkg_resources), the optional packages the demo needs
+   (ODOO_EXTRAS), and Odoo made importable in the virtualenv;
 5. the test requirements (tools/test and CI only).
 
 Each finished step is recorded in the virtualenv, so a second run reuses them in
@@ -39,6 +40,12 @@ ODOO_REVISION = os.environ.get("ODOO_REVISION", "19.0")
 
 # Some of Odoo 19's pinned requirements (e.g. on Python 3.11) build with pkg_resources.
 PIP_CONSTRAINTS = "setuptools<70\n"
+
+MIN_PYTHON = (3, 11)  # as pyproject.toml declares
+
+# Optional Python packages of Odoo that the demo needs: Norway's localisation
+# brings account_peppol, which imports phonenumbers.
+ODOO_EXTRAS = ["phonenumbers"]
 
 # Debian package -> how to tell it is there.
 DEBIAN_PACKAGES = {
@@ -208,7 +215,7 @@ def ensure(need_tests=False, need_browser=False):
 def _make_venv(venv):
     if Path(venv_python(venv)).exists():
         return f"reusing {venv}"
-    if sys.version_info < (3, 11):
+    if sys.version_info[:2] < MIN_PYTHON:
         raise StepFailed(f"Python 3.11 or newer is needed, {sys.executable} is {sys.version.split()[0]}")
     _run([sys.executable, "-m", "venv", str(venv)])
     return f"created {venv} with Python {sys.version.split()[0]}"
@@ -218,7 +225,7 @@ def _odoo_requirements(python, venv, src, state, wanted_src):
     requirements = src / "requirements.txt"
     digest = f"{wanted_src} {_sha256(requirements)}"
     if state.get("odoo_requirements") != digest:
-        _pip(python, "-r", str(requirements))
+        _pip(python, "-r", str(requirements), *ODOO_EXTRAS)
         # Odoo importable from its source tree, as `pip install -e` would make it,
         # without writing into that tree (which may be read-only).
         purelib = subprocess.run(

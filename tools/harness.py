@@ -8,6 +8,7 @@ ODOO_SRC names a source tree), bootstrap.py sets up a project virtualenv first.
 
 import contextlib
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -171,6 +172,16 @@ def _exit_on_sigterm(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def stop_on_signals():
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP unwind the command, so that what it
+    started is stopped.  A shell starting a command in the background (`cmd &`
+    in a script) makes it ignore SIGINT; Python then keeps ignoring it, so the
+    handler is installed explicitly."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGHUP, _exit_on_sigterm)
+
+
 @contextlib.contextmanager
 def postgres():
     """The PostgreSQL from PGHOST if set, else a throwaway one stopped on exit."""
@@ -244,7 +255,7 @@ def odoo_command(pg, addons, *args, command="server"):
     return [odoo_python(), "-m", "odoo", command, f"--addons-path={','.join(addons)}", *pg.odoo_args(), *args]
 
 
-def _run_odoo_once(pg, addons, dbname, *args):
+def run_odoo_once(pg, addons, dbname, *args):
     """Run Odoo on `dbname` until it has loaded (installed or updated) and stop."""
     cmd = odoo_command(
         pg,
@@ -266,13 +277,38 @@ def install(pg, addons, dbname, modules=ADDON, demo=False, extra=()):
     pg.drop(dbname)
     log(f"installing {modules} into {dbname}")
     started = time.monotonic()
-    _run_odoo_once(pg, addons, dbname, "-i", modules, *(["--with-demo"] if demo else []), *extra)
+    run_odoo_once(pg, addons, dbname, "-i", modules, *(["--with-demo"] if demo else []), *extra)
     log(f"installed in {time.monotonic() - started:.0f} s")
 
 
 def update(pg, addons, dbname, modules=ADDON):
     log(f"updating {modules} in {dbname}")
-    _run_odoo_once(pg, addons, dbname, "-u", modules)
+    run_odoo_once(pg, addons, dbname, "-u", modules)
+
+
+def source_key(*roots):
+    """A short hash of the files under `roots` (the addon, a benchmark): databases
+    built from them are named with it, so that changed code never reuses them."""
+    digest = hashlib.sha256()
+    for root in map(Path, roots):
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            if "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            digest.update(f"{path.relative_to(root.parent)}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def databases_like(pg, prefix):
+    out = subprocess.run(
+        ["psql", "-X", "-At", "-d", "postgres", "-c", "SELECT datname FROM pg_database ORDER BY 1"],
+        env=pg.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [name for name in out.split() if name.startswith(prefix)]
 
 
 def database_exists(pg, dbname):
