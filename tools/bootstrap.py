@@ -153,7 +153,7 @@ def _pip(python, *args):
     # PIP_CONSTRAINT (not -c) so that the isolated build environments get it too.
     env = dict(os.environ, PIP_CONSTRAINT=str(constraints), PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.pop("PYTHONPATH", None)
-    _run([python, "-m", "pip", "install", "--progress-bar", "off", *args], env=env)
+    _run([python, "-m", "pip", "install", "-q", "--progress-bar", "off", *args], env=env)
 
 
 def ensure(need_tests=False, need_browser=False):
@@ -225,6 +225,7 @@ def _odoo_requirements(python, venv, src, state, wanted_src):
     requirements = src / "requirements.txt"
     digest = f"{wanted_src} {_sha256(requirements)}"
     if state.get("odoo_requirements") != digest:
+        log("  pip install -r requirements.txt: compiles psycopg2 and python-ldap (about a minute)")
         _pip(python, "-r", str(requirements), *ODOO_EXTRAS)
         # Odoo importable from its source tree, as `pip install -e` would make it,
         # without writing into that tree (which may be read-only).
