@@ -101,15 +101,31 @@ def _debian_missing(packages):
 def system_packages(need_browser, need_git):
     """apt-get install what is missing as root; else say what to install."""
     wanted = [p for p in DEBIAN_PACKAGES if (p != "chromium" or need_browser) and (p != "git" or need_git)]
-    missing = _debian_missing(wanted)
+    return apt_install(_debian_missing(wanted))
+
+
+def apt_install(missing):
     if not missing:
         return "present"
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise StepFailed(f"missing system packages; run: sudo apt-get install {' '.join(missing)}")
+    log(f"apt-get install {' '.join(missing)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     _run(["apt-get", "update", "-qq"], env=env)
     _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env, stdout=subprocess.DEVNULL)
     return f"installed {' '.join(missing)}"
+
+
+def ensure_debian_package(package):
+    """Install one Debian package with apt-get when root (any Odoo, bootstrapped or not), else die saying how."""
+    try:
+        apt_install([package])
+    except StepFailed as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
+    except subprocess.CalledProcessError as exc:
+        sys.stderr.write(f"error: apt-get install {package} failed ({exc}); run it again or install it by hand\n")
+        sys.exit(2)
 
 
 def odoo_source():

@@ -107,17 +107,24 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def pg_bindir():
-    if os.environ.get("PG_BINDIR"):
-        return os.environ["PG_BINDIR"]
+def _installed_pg_bindir():
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     if found:
         return str(Path(found[-1]).parent)
     initdb = shutil.which("initdb")
-    if initdb:
-        return str(Path(initdb).parent)
-    die("PostgreSQL server binaries not found: apt-get install postgresql (or set PG_BINDIR).")
-    return None
+    return str(Path(initdb).parent) if initdb else None
+
+
+def pg_bindir():
+    if os.environ.get("PG_BINDIR"):
+        return os.environ["PG_BINDIR"]
+    bindir = _installed_pg_bindir()
+    if bindir is None:
+        bootstrap.ensure_debian_package("postgresql")  # apt-get as root, else dies saying what to install
+        bindir = _installed_pg_bindir()
+    if bindir is None:
+        die("PostgreSQL server binaries not found: apt-get install postgresql (or set PG_BINDIR).")
+    return bindir
 
 
 class Postgres:
