@@ -9,7 +9,8 @@ ODOO_SRC names a source tree):
 2. a project-local virtualenv (`.venv` in the repository, CR_VENV to move it);
    nothing is ever installed into the system Python;
 3. Odoo 19.0: the source tree ODOO_SRC names, else a shallow clone of
-   ODOO_REPOSITORY at ODOO_REVISION into `.odoo` in the repository;
+   ODOO_REPOSITORY at ODOO_REVISION into `.odoo` in the repository (CR_ODOO_CLONE
+   to put it elsewhere);
 4. Odoo's requirements, with the constraint 'setuptools<70' (some of its pinned
    packages build with pkg_resources), the optional packages the demo needs
    (ODOO_EXTRAS), and Odoo made importable in the virtualenv;
@@ -135,7 +136,7 @@ def odoo_source():
         if not (src / "odoo" / "release.py").is_file() or not (src / "requirements.txt").is_file():
             raise StepFailed(f"ODOO_SRC={src} is not an Odoo source tree (odoo/release.py, requirements.txt)")
         return src, f"ODOO_SRC {src}"
-    src = REPO / ".odoo"
+    src = Path(os.environ.get("CR_ODOO_CLONE") or REPO / ".odoo")
     stamp = src / ".customer_registry-revision"
     if stamp.is_file() and stamp.read_text().split()[0] == ODOO_REVISION:
         return src, f"reusing {src} ({stamp.read_text().split()[1]})"
