@@ -40,6 +40,10 @@ for product in env["product.template"].search([("available_in_pos", "=", True), 
         "price_incl": product.taxes_id.compute_all(product.list_price)["total_included"],
     }
 registers = env["pos.config"].search([])
+# The cashier opens the register as from the dashboard's "Open Register" (not committed).
+cafe = env.ref("customer_registry.pos_config_cafe")
+opened = cafe.with_user(cashier).open_ui()
+session = cafe.current_session_id
 print("CHECK " + json.dumps({
     "currency": company.currency_id.name,
     "country": company.country_id.code,
@@ -51,6 +55,7 @@ print("CHECK " + json.dumps({
     "pos_dashboard": env.ref("point_of_sale.action_pos_config_kanban").id,
     "registers": [[r.name, r.currency_id.name, r.iface_tax_included] for r in registers],
     "register_groups_cashier": bool(cashier.has_group("point_of_sale.group_pos_user")),
+    "opened": [opened["url"], session.state, session.currency_id.name, session.user_id.login],
     "members": members,
     "card_html": card_html,
     "products": taxes,
@@ -130,6 +135,8 @@ def test_one_register_with_a_clear_name_where_the_users_land(cafe):
     assert "Kafé Kassa 1" in output
     assert found["home"] == {"cashier": found["pos_dashboard"], "admin": found["pos_dashboard"]}
     assert found["register_groups_cashier"]
+    url, state, currency, user = found["opened"]
+    assert url.startswith("/pos/ui/") and (state, currency, user) == ("opening_control", "NOK", "cashier")
 
 
 def test_the_printed_codes_select_the_members(cafe):
