@@ -151,3 +151,5 @@ def test_the_printed_codes_select_the_members(cafe):
         assert code in found["card_html"], "the member card prints the code"
         assert re.search(f'<img[^>]+alt="[^"]*{code}"', found["card_html"]), "the card has the code's barcode"
     assert found["card_html"].count('src="data:image/png;base64,') == len(codes), "each card has its barcode"
+    for personal in ("Nordmann", "@example.com", "Storgata", "912 34 567"):
+        assert personal not in found["card_html"], "a card carries no personal data"
