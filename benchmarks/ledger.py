@@ -12,6 +12,7 @@ beside the timings (they do not depend on the machine).
 """
 
 import contextlib
+import os
 import statistics
 import subprocess
 import time
@@ -31,8 +32,19 @@ TEMPLATES = {
 WARMUP_ORDERS = 5
 
 
+def template_name(name):
+    """Templates are kept between runs on a server named by PGHOST; their name
+    carries a hash of the addon and of this file, so changed code rebuilds them."""
+    here = os.path.abspath(__file__)
+    return f"bench_ledger_{name}_{harness.source_key(harness.REPO / harness.ADDON, here)}"
+
+
 def build_template(pg, addons, name, modules):
-    dbname = f"bench_ledger_{name}"
+    dbname = template_name(name)
+    for stale in [f"bench_ledger_{name}", *harness.databases_like(pg, f"bench_ledger_{name}_")]:
+        if stale != dbname and harness.database_exists(pg, stale):
+            harness.log(f"dropping template {stale}, built from other code")
+            pg.drop(stale)
     if not harness.database_exists(pg, dbname):
         harness.install(pg, addons, dbname, modules=modules)
     with harness.odoo_registry(pg, addons, dbname) as registry, registry.cursor() as cr:

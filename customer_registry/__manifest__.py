@@ -27,6 +27,7 @@
         "report/customer_metrics_report_views.xml",
         "report/customer_kpi_report_views.xml",
         "report/customer_cohort_report_views.xml",
+        "report/member_card_report.xml",
         "views/customer_segment_views.xml",
         "wizards/customer_segment_mailing_wizard_views.xml",
         "views/customer_registry_reporting_menus.xml",

@@ -2,11 +2,13 @@
 
 It finds the Odoo 19 that the running Python imports, starts a throwaway
 PostgreSQL (or uses the one PGHOST/PGPORT/PGUSER/PGPASSWORD point at) and
-creates databases with the addon installed.  Nothing here installs Odoo.
+creates databases with the addon installed.  When no Odoo 19 is importable (or
+ODOO_SRC names a source tree), bootstrap.py sets up a project virtualenv first.
 """
 
 import contextlib
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -18,15 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import bootstrap
+
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "customer_registry"
-ODOO_HINT = (
-    "Odoo 19.0 is not importable by {python}.\n"
-    "Install it into this Python, e.g. from a source checkout of Odoo 19.0:\n"
-    "    pip install -r <odoo>/requirements.txt   (with PIP_CONSTRAINT holding 'setuptools<70')\n"
-    "    pip install --no-deps -e <odoo>\n"
-    "or run this command with PYTHON=/path/to/python-with-odoo.  See README.md."
-)
 
 
 def die(message):
@@ -42,17 +39,41 @@ def odoo_python():
     return os.environ.get("PYTHON") or sys.executable
 
 
-def check_odoo():
-    """Return the addons directories of the importable Odoo 19, or die."""
+def _imports_odoo(python):
+    probe = "import odoo.release as r; print(r.version_info[0])"
+    proc = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def check_odoo(need_tests=False):
+    """Return the addons directories of Odoo 19, setting it up if needed (or die).
+
+    $PYTHON if set, else the running Python if it imports Odoo, else (or when
+    ODOO_SRC names a source tree) the project virtualenv, set up by bootstrap.py.
+    Subprocesses then run with that Python (exported as $PYTHON).
+    """
+    if not os.environ.get("PYTHON") and (os.environ.get("ODOO_SRC") or not _imports_odoo(sys.executable)):
+        os.environ["PYTHON"] = bootstrap.ensure(need_tests=need_tests, need_browser=need_tests)
     python = odoo_python()
     probe = "import odoo, odoo.release as r, sys; print(r.version_info[0]); print('\\n'.join(odoo.__path__))"
     proc = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        die(ODOO_HINT.format(python=python))
+        die(
+            f"Odoo 19.0 is not importable by PYTHON={python}: unset PYTHON to let the command "
+            "set up a project virtualenv with Odoo (see README.md), or install Odoo into that Python."
+        )
     major, *odoo_dirs = proc.stdout.split()
     if major != "19":
         die(f"{python} imports Odoo {major}, this project needs Odoo 19.0.")
     return addons_path(odoo_dirs)
+
+
+def run_under_odoo_python():
+    """Re-run this command with the Python that imports Odoo (for in-process use)."""
+    python = odoo_python()
+    if os.path.abspath(python) != os.path.abspath(sys.executable) and os.environ.get("CR_REEXEC") != python:
+        os.environ["CR_REEXEC"] = python
+        os.execv(python, [python, *sys.argv])
 
 
 def addons_path(odoo_dirs):
@@ -86,17 +107,24 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def pg_bindir():
-    if os.environ.get("PG_BINDIR"):
-        return os.environ["PG_BINDIR"]
+def _installed_pg_bindir():
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     if found:
         return str(Path(found[-1]).parent)
     initdb = shutil.which("initdb")
-    if initdb:
-        return str(Path(initdb).parent)
-    die("PostgreSQL server binaries not found: apt-get install postgresql (or set PG_BINDIR).")
-    return None
+    return str(Path(initdb).parent) if initdb else None
+
+
+def pg_bindir():
+    if os.environ.get("PG_BINDIR"):
+        return os.environ["PG_BINDIR"]
+    bindir = _installed_pg_bindir()
+    if bindir is None:
+        bootstrap.ensure_debian_package("postgresql")  # apt-get as root, else dies saying what to install
+        bindir = _installed_pg_bindir()
+    if bindir is None:
+        die("PostgreSQL server binaries not found: apt-get install postgresql (or set PG_BINDIR).")
+    return bindir
 
 
 class Postgres:
@@ -149,6 +177,16 @@ def _as_postgres_user():
 
 def _exit_on_sigterm(signum, frame):
     raise SystemExit(128 + signum)
+
+
+def stop_on_signals():
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP unwind the command, so that what it
+    started is stopped.  A shell starting a command in the background (`cmd &`
+    in a script) makes it ignore SIGINT; Python then keeps ignoring it, so the
+    handler is installed explicitly."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGHUP, _exit_on_sigterm)
 
 
 @contextlib.contextmanager
@@ -224,7 +262,7 @@ def odoo_command(pg, addons, *args, command="server"):
     return [odoo_python(), "-m", "odoo", command, f"--addons-path={','.join(addons)}", *pg.odoo_args(), *args]
 
 
-def _run_odoo_once(pg, addons, dbname, *args):
+def run_odoo_once(pg, addons, dbname, *args):
     """Run Odoo on `dbname` until it has loaded (installed or updated) and stop."""
     cmd = odoo_command(
         pg,
@@ -246,13 +284,38 @@ def install(pg, addons, dbname, modules=ADDON, demo=False, extra=()):
     pg.drop(dbname)
     log(f"installing {modules} into {dbname}")
     started = time.monotonic()
-    _run_odoo_once(pg, addons, dbname, "-i", modules, *(["--with-demo"] if demo else []), *extra)
+    run_odoo_once(pg, addons, dbname, "-i", modules, *(["--with-demo"] if demo else []), *extra)
     log(f"installed in {time.monotonic() - started:.0f} s")
 
 
 def update(pg, addons, dbname, modules=ADDON):
     log(f"updating {modules} in {dbname}")
-    _run_odoo_once(pg, addons, dbname, "-u", modules)
+    run_odoo_once(pg, addons, dbname, "-u", modules)
+
+
+def source_key(*roots):
+    """A short hash of the files under `roots` (the addon, a benchmark): databases
+    built from them are named with it, so that changed code never reuses them."""
+    digest = hashlib.sha256()
+    for root in map(Path, roots):
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            if "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            digest.update(f"{path.relative_to(root.parent)}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def databases_like(pg, prefix):
+    out = subprocess.run(
+        ["psql", "-X", "-At", "-d", "postgres", "-c", "SELECT datname FROM pg_database ORDER BY 1"],
+        env=pg.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [name for name in out.split() if name.startswith(prefix)]
 
 
 def database_exists(pg, dbname):

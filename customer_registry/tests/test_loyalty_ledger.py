@@ -88,7 +88,8 @@ class TestLoyaltyEarning(LoyaltyCommon):
         self.assertEqual(self.member.loyalty_balance, 2 * 160)
         # The member row lock (with the rolling spend), the entry INSERT + balance UPDATE statement,
         # and at most one read the ORM cache may or may not hold depending on the tests run before.
-        self.assertLessEqual(extra, 3, "earning must stay a handful of queries per synced order")
+        # The target (issue 8, README): at most 4 SQL queries per order more than a walk-in's.
+        self.assertLessEqual(extra, 4, "earning must stay a handful of queries per synced order")
 
 
 @tagged("post_install", "-at_install")
