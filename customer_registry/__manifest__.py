@@ -22,6 +22,7 @@
         "views/customer_profile_views.xml",
         "views/res_partner_views.xml",
         "views/pos_order_views.xml",
+        "wizards/customer_erasure_wizard_views.xml",
         "views/customer_registry_menus.xml",
         "views/res_config_settings_views.xml",
         "report/customer_metrics_report_views.xml",

@@ -12,3 +12,4 @@ from . import test_loyalty_ledger
 from . import test_loyalty_concurrency
 from . import test_loyalty_property
 from . import test_loyalty_tour
+from . import test_erasure
