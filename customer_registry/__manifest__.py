@@ -23,6 +23,7 @@
         "views/res_partner_views.xml",
         "views/pos_order_views.xml",
         "wizards/customer_erasure_wizard_views.xml",
+        "report/access_export_templates.xml",
         "views/customer_registry_menus.xml",
         "views/res_config_settings_views.xml",
         "report/customer_metrics_report_views.xml",

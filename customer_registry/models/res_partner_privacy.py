@@ -7,8 +7,24 @@ from odoo.tools import SQL
 PII_GROUP = "customer_registry.group_registry_pii"
 
 
+IDENTITY_EXPORT_FIELDS = (
+    "legal_name",
+    "email",
+    "phone",
+    "street",
+    "street2",
+    "zip",
+    "city",
+    "state_id",
+    "country_id",
+    "birthdate",
+    "vat",
+    "notes",
+)
+
+
 class ResPartner(models.Model):
-    """The privacy lifecycle of a member: erasure (GDPR Art. 17)."""
+    """The privacy lifecycle of a member: erasure (GDPR Art. 17), access export (Art. 15 and 20)."""
 
     _inherit = "res.partner"
 
@@ -115,3 +131,100 @@ class ResPartner(models.Model):
                 for member in members
             ]
         )
+
+    # Access and portability (GDPR Art. 15 and 20)
+
+    def _registry_access_export(self):
+        """Everything held about this member, as plain data (JSON-serialisable).
+
+        Read with sudo once the right is checked, like the identity form: the
+        identity, the profile, the consents with their wording and history,
+        the purchases by card code and the loyalty ledger.
+        """
+        self.ensure_one()
+        if not self.is_registry_member:
+            raise UserError(self.env._("The access export is for registry members."))
+        self._registry_check_privacy_right()
+        member = self.sudo()
+
+        def plain(record, names):
+            values = {}
+            for name in names:
+                value = record[name]
+                field = record._fields[name]
+                if field.type == "many2one":
+                    value = value.display_name or None
+                elif field.type in ("one2many", "many2many"):
+                    value = value.mapped("display_name")
+                elif field.type == "datetime":
+                    value = fields.Datetime.to_string(value) if value else None
+                elif field.type == "date":
+                    value = fields.Date.to_string(value) if value else None
+                values[name] = value if value is not False else None
+            return values
+
+        identity = member._registry_identity()
+        purposes = dict(self.env["customer.consent"]._fields["purpose"]._description_selection(self.env))
+        orders = self.env["pos.order"].sudo().search([("pseudonym", "=", member.pseudonym)], order="date_order, id")
+        entries = self.env["customer.loyalty.entry"].sudo().search([("member_id", "=", member.id)], order="id")
+        return {
+            "member_code": member.pseudonym,
+            "company": member.company_id.name,
+            "exported_at": fields.Datetime.to_string(fields.Datetime.now()),
+            "identity": plain(identity, IDENTITY_EXPORT_FIELDS) if identity else None,
+            "profile": {
+                "greeting_name": member.registry_greeting_name or None,
+                "postal_area": member.registry_postal_area or None,
+                "preferences": member.registry_preference_ids.mapped("name"),
+                "allergies": member.registry_allergen_ids.mapped("name"),
+                "diets": member.registry_diet_ids.mapped("name"),
+                "service_notes": member.registry_service_notes or None,
+            },
+            "consents": [
+                {
+                    "purpose": consent.purpose,
+                    "wording": purposes.get(consent.purpose),
+                    "given_at": fields.Datetime.to_string(consent.given_at),
+                    "recorded_by": consent.recorded_by_id.name,
+                    "withdrawn_at": consent.withdrawn_at and fields.Datetime.to_string(consent.withdrawn_at) or None,
+                }
+                for consent in member.registry_consent_ids.sorted("given_at")
+            ],
+            "purchases": [
+                {
+                    "reference": order.pos_reference or order.name,
+                    "date": fields.Datetime.to_string(order.date_order),
+                    "point_of_sale": order.config_id.name,
+                    "total": order.amount_total,
+                    "currency": order.currency_id.name,
+                    "lines": [
+                        {
+                            "product": line.full_product_name or line.product_id.display_name,
+                            "quantity": line.qty,
+                            "total": line.price_subtotal_incl,
+                        }
+                        for line in order.lines
+                    ],
+                }
+                for order in orders
+            ],
+            "loyalty": [
+                {
+                    "date": fields.Datetime.to_string(entry.date),
+                    "kind": entry.kind,
+                    "points": entry.points,
+                    "balance_after": entry.balance_after,
+                    "order": entry.order_id.pos_reference or entry.order_id.name or None,
+                }
+                for entry in entries
+            ],
+        }
+
+    def action_registry_access_export(self):
+        self.ensure_one()
+        self._registry_check_privacy_right()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/customer_registry/access_export/{self.id}?format=html",
+            "target": "new",
+        }

@@ -1,11 +1,12 @@
-"""Erasure of a member (GDPR Art. 17): nothing of the person is left, the bookkeeping stays."""
+"""Erasure (GDPR Art. 17) and the member's copy of their data (Art. 15 and 20)."""
 
 import base64
+import json
 
 import psycopg2
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
@@ -139,3 +140,79 @@ class TestErasure(TestPoSCommon):
         with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.errors.CheckViolation), self.env.cr.savepoint():
             self.env.cr.execute("DELETE FROM customer_identity WHERE partner_id = %s", [other.id])
             self.env.cr.execute("SET CONSTRAINTS customer_registry_member_has_identity IMMEDIATE")
+
+
+@tagged("post_install", "-at_install")
+class TestAccessExport(TestPoSCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.config = cls.basic_config
+        cls.product = cls.create_product("Rundstykke", cls.categ_basic, 12.0)
+        cls.pii_user = new_test_user(
+            cls.env,
+            "cr_export_pii",
+            groups="base.group_user,base.group_partner_manager,customer_registry.group_registry_pii",
+        )
+        cls.cashier = new_test_user(cls.env, "cr_export_cashier", groups="base.group_user,point_of_sale.group_pos_user")
+
+    def test_the_copy_holds_every_value_of_that_member_only(self):
+        self.open_new_session()
+        member = self.env["res.partner"].create(
+            {**PERSON, "zip": "5003", "is_registry_member": True, "registry_greeting_name": "Zelda"}
+        )
+        member.sudo().registry_identity_ids.birthdate = "1990-04-01"
+        other = self.env["res.partner"].create(
+            {"name": "Otto Other", "email": "otto@example.com", "is_registry_member": True}
+        )
+        self.env["customer.consent"].create({"partner_id": member.id, "purpose": "health"})
+        marketing = self.env["customer.consent"].create({"partner_id": member.id, "purpose": "marketing"})
+        marketing.action_withdraw()
+        member.write(
+            {
+                "registry_allergen_ids": [(4, self.env.ref("customer_registry.allergen_nuts").id)],
+                "registry_service_notes": "Window table",
+            }
+        )
+        for customer in (member, other):
+            data = self.create_ui_order_data([(self.product, 3)], customer=customer)
+            self.env["pos.order"].sync_from_ui([data])
+
+        copy = member.with_user(self.pii_user)._registry_access_export()
+        text = json.dumps(copy)
+        for value in (*PERSON.values(), "5003", "1990-04-01", "Zelda", "Window table", member.pseudonym):
+            self.assertIn(value, text)
+        self.assertNotIn("Otto", text)
+        self.assertNotIn(other.pseudonym, text)
+        self.assertEqual(len(copy["purchases"]), 1)
+        self.assertEqual(copy["purchases"][0]["lines"][0]["quantity"], 3)
+        self.assertEqual([c["purpose"] for c in copy["consents"]], ["health", "marketing"])
+        self.assertTrue(copy["consents"][1]["withdrawn_at"])
+        self.assertEqual(copy["profile"]["allergies"], [self.env.ref("customer_registry.allergen_nuts").name])
+        with self.assertRaises(AccessError):
+            member.with_user(self.cashier)._registry_access_export()
+
+
+@tagged("post_install", "-at_install")
+class TestAccessExportRoute(HttpCase):
+    def test_the_copy_is_downloaded_as_json_and_html_by_personal_data_users_only(self):
+        new_test_user(
+            self.env,
+            "cr_route_pii",
+            groups="base.group_user,base.group_partner_manager,customer_registry.group_registry_pii",
+        )
+        new_test_user(self.env, "cr_route_cashier", groups="base.group_user,point_of_sale.group_pos_user")
+        member = self.env["res.partner"].create({**PERSON, "is_registry_member": True})
+        url = f"/customer_registry/access_export/{member.id}"
+        self.authenticate("cr_route_pii", "cr_route_pii")
+        response = self.url_open(url)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["identity"]["email"], PERSON["email"])
+        page = self.url_open(f"{url}?format=html")
+        self.assertIn(PERSON["street"], page.text)
+        self.assertIn(member.pseudonym, page.text)
+        self.authenticate("cr_route_cashier", "cr_route_cashier")
+        with mute_logger("odoo.http"):
+            refused = self.url_open(url)
+        self.assertNotEqual(refused.status_code, 200)
+        self.assertNotIn(PERSON["email"], refused.text)
