@@ -33,6 +33,7 @@
         "wizards/customer_segment_mailing_wizard_views.xml",
         "views/customer_registry_reporting_menus.xml",
         "data/customer_loyalty_data.xml",
+        "data/customer_privacy_data.xml",
         "views/customer_loyalty_entry_views.xml",
         "views/customer_loyalty_program_views.xml",
     ],

@@ -1,10 +1,15 @@
 import json
+import logging
 
-from odoo import fields, models
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 PII_GROUP = "customer_registry.group_registry_pii"
+_logger = logging.getLogger(__name__)
+COUNTED_ORDER_STATES = ("paid", "done")
 
 
 IDENTITY_EXPORT_FIELDS = (
@@ -36,6 +41,8 @@ class ResPartner(models.Model):
     )
 
     def _registry_check_privacy_right(self):
+        if self.env.su:
+            return  # the scheduled storage-limit job
         if not self.env.user.has_group(PII_GROUP):
             raise AccessError(self.env._("Only users allowed to read and edit personal data may do this."))
         self.check_access("write")
@@ -228,3 +235,92 @@ class ResPartner(models.Model):
             "url": f"/customer_registry/access_export/{self.id}?format=html",
             "target": "new",
         }
+
+    # Storage limits (GDPR Art. 5(1)(e))
+
+    @api.model
+    def _registry_inactive_member_ids(self, company, months, after_id=0, limit=None, with_health_data=False):
+        """Members of `company` with no purchase for `months` (never bought: enrolled before), by id."""
+        cutoff = fields.Datetime.now() - relativedelta(months=months)
+        health = (
+            SQL(
+                """AND (EXISTS (SELECT 1 FROM customer_allergen_res_partner_rel a WHERE a.res_partner_id = p.id)
+                     OR EXISTS (SELECT 1 FROM customer_diet_res_partner_rel d WHERE d.res_partner_id = p.id))"""
+            )
+            if with_health_data
+            else SQL()
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """SELECT p.id FROM res_partner p
+                    WHERE p.is_registry_member AND p.registry_erased_at IS NULL AND p.company_id = %(company)s
+                      AND p.id > %(after)s AND p.create_date < %(cutoff)s %(health)s
+                      AND NOT EXISTS (SELECT 1 FROM pos_order o
+                                       WHERE o.partner_id = p.id AND o.state IN %(states)s
+                                         AND o.date_order >= %(cutoff)s)
+                    ORDER BY p.id %(limit)s""",
+                company=company.id,
+                after=after_id,
+                cutoff=cutoff,
+                health=health,
+                states=COUNTED_ORDER_STATES,
+                limit=SQL("LIMIT %s", limit) if limit else SQL(),
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _registry_storage_limit_due(self, company):
+        """(codes to erase, codes whose health data to erase) today: the dry run."""
+        erase = health = []
+        if company.registry_erase_inactive_months:
+            erase = self.browse(
+                self._registry_inactive_member_ids(company, company.registry_erase_inactive_months)
+            ).mapped("pseudonym")
+        if company.registry_health_data_months:
+            health = self.browse(
+                self._registry_inactive_member_ids(company, company.registry_health_data_months, with_health_data=True)
+            ).mapped("pseudonym")
+        return erase, health
+
+    @api.model
+    def _cron_registry_storage_limits(self, batch_size=500):
+        """Erase what is past the companies' storage limits, batch by batch, committed per batch.
+
+        Killed halfway, a re-run starts over and finds only what is still due:
+        erased members are not found again, so nothing is erased twice.
+        """
+        Partner = self.sudo()
+        for company in self.env["res.company"].sudo().search([]):
+            for months, with_health in (
+                (company.registry_erase_inactive_months, False),
+                (company.registry_health_data_months, True),
+            ):
+                if not months:
+                    continue
+                last_id, done = 0, 0
+                while ids := Partner._registry_inactive_member_ids(
+                    company, months, last_id, batch_size, with_health_data=with_health
+                ):
+                    members = Partner.browse(ids)
+                    if with_health:
+                        members.write(
+                            {
+                                "registry_allergen_ids": [fields.Command.clear()],
+                                "registry_diet_ids": [fields.Command.clear()],
+                            }
+                        )
+                    else:
+                        members._registry_erase("storage_limit")
+                    done += len(ids)
+                    last_id = ids[-1]
+                    _logger.info(
+                        "Storage limit (%s, %s): %d members %s so far, up to partner #%d",
+                        company.name,
+                        "health data" if with_health else "members",
+                        done,
+                        "cleared" if with_health else "erased",
+                        last_id,
+                    )
+                    self.env["ir.cron"]._commit_progress(len(ids))

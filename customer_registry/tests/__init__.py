@@ -13,3 +13,4 @@ from . import test_loyalty_concurrency
 from . import test_loyalty_property
 from . import test_loyalty_tour
 from . import test_erasure
+from . import test_storage_limits
