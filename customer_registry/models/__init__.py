@@ -3,7 +3,9 @@ from . import customer_diet
 from . import customer_preference
 from . import customer_consent
 from . import customer_identity
+from . import customer_erasure_log
 from . import res_partner
+from . import res_partner_privacy
 from . import account_move
 from . import res_partner_bank
 from . import pos_order

@@ -292,7 +292,9 @@ def identity_guard_sql():
             ELSE
                 member_id := OLD.partner_id;
             END IF;
-            IF EXISTS (SELECT 1 FROM res_partner WHERE id = member_id AND is_registry_member)
+            -- An erased member keeps its card code for its orders and points, and no identity.
+            IF EXISTS (SELECT 1 FROM res_partner WHERE id = member_id AND is_registry_member
+                                                   AND registry_erased_at IS NULL)
                AND NOT EXISTS (SELECT 1 FROM customer_identity WHERE partner_id = member_id) THEN
                 RAISE EXCEPTION 'customer_registry: member partner % has no identity', member_id
                     USING ERRCODE = 'check_violation';

@@ -17,6 +17,23 @@ class ResCompany(models.Model):
         help="How long a member is expected to keep buying; used for the lifetime value.",
     )
 
+    registry_erase_inactive_months = fields.Integer(
+        string="Erase Members Inactive For (months)",
+        default=0,
+        help="Members with no purchase (and, if they never bought, no enrollment) for this many months are "
+        "erased by a daily scheduled action. 0: never.",
+    )
+    registry_health_data_months = fields.Integer(
+        string="Erase Health Data After (months)",
+        default=0,
+        help="Allergies and dietary restrictions of members with no purchase for this many months are erased. "
+        "0: never.",
+    )
+
+    _registry_storage_limits_positive = models.Constraint(
+        "CHECK(registry_erase_inactive_months >= 0 AND registry_health_data_months >= 0)",
+        "Storage limits are a number of months, or 0 for none.",
+    )
     _registry_churn_days_positive = models.Constraint(
         "CHECK(registry_churn_days > 0)", "The churn window must be at least one day."
     )

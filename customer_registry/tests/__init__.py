@@ -14,3 +14,5 @@ from . import test_loyalty_property
 from . import test_loyalty_tour
 from . import test_privacy_attacks
 from . import test_loyalty_seal
+from . import test_erasure
+from . import test_storage_limits

@@ -52,3 +52,33 @@ class RegistryCase(TransactionCase):
             }
         )
         cls.identity = cls.member.registry_identity_ids
+
+
+TEXT_TYPES = ("character varying", "text", "jsonb", "json")
+
+
+def stored_places(env, values):
+    """{value: ["table.column", ...]} for every text column of the database holding one of `values`.
+
+    What a pg_dump of the database would show, without leaving the transaction.
+    """
+    env.flush_all()
+    env.cr.execute(
+        """SELECT c.table_name, array_agg(c.column_name::text)
+             FROM information_schema.columns c
+             JOIN information_schema.tables t ON t.table_name = c.table_name AND t.table_schema = c.table_schema
+            WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.data_type = ANY(%s)
+            GROUP BY c.table_name""",
+        [list(TEXT_TYPES)],
+    )
+    found = {}
+    for table, columns in env.cr.fetchall():
+        for column in columns:
+            env.cr.execute(
+                f'SELECT array_agg(DISTINCT v) FROM unnest(%s::text[]) v WHERE EXISTS (SELECT 1 FROM "{table}" '
+                f"WHERE \"{column}\"::text ILIKE '%%' || v || '%%')",
+                [list(values)],
+            )
+            for value in env.cr.fetchone()[0] or []:
+                found.setdefault(value, []).append(f"{table}.{column}")
+    return found

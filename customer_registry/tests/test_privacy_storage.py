@@ -18,9 +18,10 @@ from odoo.tools import mute_logger
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
+from .common import stored_places
+
 # Tables where a member's values may legitimately be (README, "Where personal data is stored").
 ALLOWED_TABLES = {"customer_identity", "mail_mail"}
-TEXT_TYPES = ("character varying", "text", "jsonb", "json")
 
 
 def person(tag):
@@ -66,27 +67,7 @@ class TestPrivacyStorage(TestPoSCommon):
         return self.env["pos.order"].browse(result["pos.order"][0]["id"])
 
     def where_stored(self, values):
-        """{value: [table.column, ...]} for every text column of the database holding it."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            """SELECT c.table_name, array_agg(c.column_name::text)
-                 FROM information_schema.columns c
-                 JOIN information_schema.tables t ON t.table_name = c.table_name AND t.table_schema = c.table_schema
-                WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.data_type = ANY(%s)
-                GROUP BY c.table_name""",
-            [list(TEXT_TYPES)],
-        )
-        found = {}
-        for table, columns in self.env.cr.fetchall():
-            for column in columns:
-                self.env.cr.execute(
-                    f'SELECT array_agg(DISTINCT v) FROM unnest(%s::text[]) v WHERE EXISTS (SELECT 1 FROM "{table}" '
-                    f"WHERE \"{column}\"::text ILIKE '%%' || v || '%%')",
-                    [list(values)],
-                )
-                for value in self.env.cr.fetchone()[0] or []:
-                    found.setdefault(value, []).append(f"{table}.{column}")
-        return found
+        return stored_places(self.env, values)
 
     def test_personal_values_are_stored_only_in_the_identity(self):
         # Odoo's test classes turn chatter off; a shop has it on.

@@ -1,0 +1,326 @@
+import json
+import logging
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+PII_GROUP = "customer_registry.group_registry_pii"
+_logger = logging.getLogger(__name__)
+COUNTED_ORDER_STATES = ("paid", "done")
+
+
+IDENTITY_EXPORT_FIELDS = (
+    "legal_name",
+    "email",
+    "phone",
+    "street",
+    "street2",
+    "zip",
+    "city",
+    "state_id",
+    "country_id",
+    "birthdate",
+    "vat",
+    "notes",
+)
+
+
+class ResPartner(models.Model):
+    """The privacy lifecycle of a member: erasure (GDPR Art. 17), access export (Art. 15 and 20)."""
+
+    _inherit = "res.partner"
+
+    registry_erased_at = fields.Datetime(
+        string="Erased On",
+        readonly=True,
+        copy=False,
+        help="The member's personal data was erased: the card code points to nobody any more.",
+    )
+
+    def _registry_check_privacy_right(self):
+        if self.env.su:
+            return  # the scheduled storage-limit job
+        if not self.env.user.has_group(PII_GROUP):
+            raise AccessError(self.env._("Only users allowed to read and edit personal data may do this."))
+        self.check_access("write")
+
+    def _registry_erase(self, reason):
+        """Erase the members' personal data everywhere Odoo or this addon keeps it.
+
+        Orders, invoices and loyalty entries stay (bookkeeping law) under the card
+        code, which nothing links to a person any more.  Logged with who, when,
+        which code and why.  Re-running on an erased member changes nothing.
+        """
+        members = self.filtered(lambda partner: partner.is_registry_member and not partner.registry_erased_at)
+        if self - self.filtered("is_registry_member"):
+            raise UserError(self.env._("Only registry members are erased here; use Odoo's tools for other contacts."))
+        members._registry_check_privacy_right()
+        if not members:
+            return
+        identities = members._registry_identity()
+        traces = {
+            member.id: [v for v in (identity.email, identity.phone) if v]
+            for member, identity in ((i.partner_id, i) for i in identities)
+        }
+        emails = [identity.email for identity in identities if identity.email]
+        removed = {member.id: {} for member in members}
+
+        def delete_rows(table, where, *params, key="id"):
+            self.env.cr.execute(
+                SQL(
+                    "DELETE FROM %s WHERE %s RETURNING %s",
+                    SQL.identifier(table),
+                    SQL(where, *params),
+                    SQL.identifier(key),
+                )
+            )
+            return self.env.cr.fetchall()
+
+        self.env.flush_all()
+        # The chatter of the member's record: messages (with their tracking values), followers,
+        # activities and attachments; and the member as a follower of other documents.
+        for member in members:
+            stats = removed[member.id]
+            stats["messages"] = len(delete_rows("mail_message", "model = 'res.partner' AND res_id = %s", member.id))
+            stats["followers"] = len(
+                delete_rows(
+                    "mail_followers",
+                    "(res_model = 'res.partner' AND res_id = %s) OR partner_id = %s",
+                    member.id,
+                    member.id,
+                )
+            )
+            stats["activities"] = len(
+                delete_rows("mail_activity", "res_model = 'res.partner' AND res_id = %s", member.id)
+            )
+            stats["attachments"] = len(
+                delete_rows("ir_attachment", "res_model = 'res.partner' AND res_id = %s", member.id)
+            )
+        # Outgoing mails and mailing contacts that carry the member's address.
+        if emails:
+            pattern = [f"%{email}%" for email in emails]
+            mails = delete_rows("mail_mail", "email_to ILIKE ANY(%s)", pattern, key="mail_message_id")
+            if mails:
+                delete_rows("mail_message", "id = ANY(%s)", [row[0] for row in mails])
+            if "mailing.contact" in self.env:
+                delete_rows("mailing_contact", "email ILIKE ANY(%s)", pattern)
+            if "mailing.trace" in self.env:
+                delete_rows("mailing_trace", "email ILIKE ANY(%s)", pattern)
+        self.env.invalidate_all()
+
+        identities.sudo().unlink()
+        # The profile: what was asked to be called, preferences, health data, notes, area.
+        members.sudo().write(
+            {
+                "registry_erased_at": fields.Datetime.now(),
+                "registry_greeting_name": False,
+                "registry_service_notes": False,
+                "registry_preference_ids": [fields.Command.clear()],
+                "registry_allergen_ids": [fields.Command.clear()],
+                "registry_diet_ids": [fields.Command.clear()],
+                "registry_postal_area": False,
+                "active": False,
+            }
+        )
+        self.env["customer.erasure.log"].sudo().create(
+            [
+                {
+                    "pseudonym": member.pseudonym,
+                    "member_id": member.id,
+                    "company_id": member.company_id.id,
+                    "user_id": self.env.uid,
+                    "reason": reason,
+                    "removed": json.dumps({**removed[member.id], "contact_values": len(traces.get(member.id, []))}),
+                }
+                for member in members
+            ]
+        )
+
+    # Access and portability (GDPR Art. 15 and 20)
+
+    def _registry_access_export(self):
+        """Everything held about this member, as plain data (JSON-serialisable).
+
+        Read with sudo once the right is checked, like the identity form: the
+        identity, the profile, the consents with their wording and history,
+        the purchases by card code and the loyalty ledger.
+        """
+        self.ensure_one()
+        if not self.is_registry_member:
+            raise UserError(self.env._("The access export is for registry members."))
+        self._registry_check_privacy_right()
+        member = self.sudo()
+
+        def plain(record, names):
+            values = {}
+            for name in names:
+                value = record[name]
+                field = record._fields[name]
+                if field.type == "many2one":
+                    value = value.display_name or None
+                elif field.type in ("one2many", "many2many"):
+                    value = value.mapped("display_name")
+                elif field.type == "datetime":
+                    value = fields.Datetime.to_string(value) if value else None
+                elif field.type == "date":
+                    value = fields.Date.to_string(value) if value else None
+                values[name] = value if value is not False else None
+            return values
+
+        identity = member._registry_identity()
+        purposes = dict(self.env["customer.consent"]._fields["purpose"]._description_selection(self.env))
+        orders = self.env["pos.order"].sudo().search([("pseudonym", "=", member.pseudonym)], order="date_order, id")
+        entries = self.env["customer.loyalty.entry"].sudo().search([("member_id", "=", member.id)], order="id")
+        return {
+            "member_code": member.pseudonym,
+            "company": member.company_id.name,
+            "exported_at": fields.Datetime.to_string(fields.Datetime.now()),
+            "identity": plain(identity, IDENTITY_EXPORT_FIELDS) if identity else None,
+            "profile": {
+                "greeting_name": member.registry_greeting_name or None,
+                "postal_area": member.registry_postal_area or None,
+                "preferences": member.registry_preference_ids.mapped("name"),
+                "allergies": member.registry_allergen_ids.mapped("name"),
+                "diets": member.registry_diet_ids.mapped("name"),
+                "service_notes": member.registry_service_notes or None,
+            },
+            "consents": [
+                {
+                    "purpose": consent.purpose,
+                    "wording": purposes.get(consent.purpose),
+                    "given_at": fields.Datetime.to_string(consent.given_at),
+                    "recorded_by": consent.recorded_by_id.name,
+                    "withdrawn_at": consent.withdrawn_at and fields.Datetime.to_string(consent.withdrawn_at) or None,
+                }
+                for consent in member.registry_consent_ids.sorted("given_at")
+            ],
+            "purchases": [
+                {
+                    "reference": order.pos_reference or order.name,
+                    "date": fields.Datetime.to_string(order.date_order),
+                    "point_of_sale": order.config_id.name,
+                    "total": order.amount_total,
+                    "currency": order.currency_id.name,
+                    "lines": [
+                        {
+                            "product": line.full_product_name or line.product_id.display_name,
+                            "quantity": line.qty,
+                            "total": line.price_subtotal_incl,
+                        }
+                        for line in order.lines
+                    ],
+                }
+                for order in orders
+            ],
+            "loyalty": [
+                {
+                    "date": fields.Datetime.to_string(entry.date),
+                    "kind": entry.kind,
+                    "points": entry.points,
+                    "balance_after": entry.balance_after,
+                    "order": entry.order_id.pos_reference or entry.order_id.name or None,
+                }
+                for entry in entries
+            ],
+        }
+
+    def action_registry_access_export(self):
+        self.ensure_one()
+        self._registry_check_privacy_right()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/customer_registry/access_export/{self.id}?format=html",
+            "target": "new",
+        }
+
+    # Storage limits (GDPR Art. 5(1)(e))
+
+    @api.model
+    def _registry_inactive_member_ids(self, company, months, after_id=0, limit=None, with_health_data=False):
+        """Members of `company` with no purchase for `months` (never bought: enrolled before), by id."""
+        cutoff = fields.Datetime.now() - relativedelta(months=months)
+        health = (
+            SQL(
+                """AND (EXISTS (SELECT 1 FROM customer_allergen_res_partner_rel a WHERE a.res_partner_id = p.id)
+                     OR EXISTS (SELECT 1 FROM customer_diet_res_partner_rel d WHERE d.res_partner_id = p.id))"""
+            )
+            if with_health_data
+            else SQL()
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """SELECT p.id FROM res_partner p
+                    WHERE p.is_registry_member AND p.registry_erased_at IS NULL AND p.company_id = %(company)s
+                      AND p.id > %(after)s AND p.create_date < %(cutoff)s %(health)s
+                      AND NOT EXISTS (SELECT 1 FROM pos_order o
+                                       WHERE o.partner_id = p.id AND o.state IN %(states)s
+                                         AND o.date_order >= %(cutoff)s)
+                    ORDER BY p.id %(limit)s""",
+                company=company.id,
+                after=after_id,
+                cutoff=cutoff,
+                health=health,
+                states=COUNTED_ORDER_STATES,
+                limit=SQL("LIMIT %s", limit) if limit else SQL(),
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _registry_storage_limit_due(self, company):
+        """(codes to erase, codes whose health data to erase) today: the dry run."""
+        erase = health = []
+        if company.registry_erase_inactive_months:
+            erase = self.browse(
+                self._registry_inactive_member_ids(company, company.registry_erase_inactive_months)
+            ).mapped("pseudonym")
+        if company.registry_health_data_months:
+            health = self.browse(
+                self._registry_inactive_member_ids(company, company.registry_health_data_months, with_health_data=True)
+            ).mapped("pseudonym")
+        return erase, health
+
+    @api.model
+    def _cron_registry_storage_limits(self, batch_size=500):
+        """Erase what is past the companies' storage limits, batch by batch, committed per batch.
+
+        Killed halfway, a re-run starts over and finds only what is still due:
+        erased members are not found again, so nothing is erased twice.
+        """
+        Partner = self.sudo()
+        for company in self.env["res.company"].sudo().search([]):
+            for months, with_health in (
+                (company.registry_erase_inactive_months, False),
+                (company.registry_health_data_months, True),
+            ):
+                if not months:
+                    continue
+                last_id, done = 0, 0
+                while ids := Partner._registry_inactive_member_ids(
+                    company, months, last_id, batch_size, with_health_data=with_health
+                ):
+                    members = Partner.browse(ids)
+                    if with_health:
+                        members.write(
+                            {
+                                "registry_allergen_ids": [fields.Command.clear()],
+                                "registry_diet_ids": [fields.Command.clear()],
+                            }
+                        )
+                    else:
+                        members._registry_erase("storage_limit")
+                    done += len(ids)
+                    last_id = ids[-1]
+                    _logger.info(
+                        "Storage limit (%s, %s): %d members %s so far, up to partner #%d",
+                        company.name,
+                        "health data" if with_health else "members",
+                        done,
+                        "cleared" if with_health else "erased",
+                        last_id,
+                    )
+                    self.env["ir.cron"]._commit_progress(len(ids))
