@@ -16,3 +16,6 @@ from . import test_privacy_attacks
 from . import test_loyalty_seal
 from . import test_erasure
 from . import test_storage_limits
+from . import test_loyalty_till
+from . import test_privacy_channels
+from . import test_privacy_storage
