@@ -59,8 +59,9 @@ class CustomerConsent(models.Model):
     _withdrawal_fields = frozenset(("withdrawn_at", "withdrawn_by_id", "is_valid"))
 
     def init(self):
-        super().init()
+        result = super().init()
         self.env.cr.execute(registry_sql.consent_guard_sql())
+        return result
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -81,7 +82,12 @@ class CustomerConsent(models.Model):
         if self._evidence_fields.intersection(vals):
             raise UserError(self.env._("A consent is evidence: record a new one instead of editing it."))
         if self._withdrawal_fields.intersection(vals):
-            raise UserError(self.env._("A consent is withdrawn with its Withdraw button, once, and stays withdrawn."))
+            if not self.env.context.get("customer_registry_withdrawing") or not vals.get("withdrawn_at"):
+                raise UserError(
+                    self.env._("A consent is withdrawn with its Withdraw button, once, and stays withdrawn.")
+                )
+            # Whoever calls it, a withdrawal is now and by this user (the database sets the time too).
+            vals = {**vals, "withdrawn_at": fields.Datetime.now(), "withdrawn_by_id": self.env.uid}
         return super().write(vals)
 
     def unlink(self):  # pylint: disable=method-required-super
@@ -106,9 +112,6 @@ class CustomerConsent(models.Model):
         self.check_access("write")
         consents = self.filtered("is_valid")
         if consents:
-            # Odoo's own write, past the refusal above (this is the sanctioned path).
-            super(CustomerConsent, consents).write(  # pylint: disable=super-with-arguments
-                {"withdrawn_at": fields.Datetime.now(), "withdrawn_by_id": self.env.user.id}
-            )
+            consents.with_context(customer_registry_withdrawing=True).write({"withdrawn_at": fields.Datetime.now()})
             consents._erase_uncovered_health_data()
         return True

@@ -24,7 +24,7 @@ class CustomerErasureLog(models.Model):
     _check_company_auto = True
 
     pseudonym = fields.Char(string="Member Code", required=True, readonly=True, index=True)
-    member_id = fields.Many2one("res.partner", string="Member", readonly=True, ondelete="set null", index=True)
+    member_id = fields.Many2one("res.partner", readonly=True, ondelete="set null", index=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     erased_at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
     user_id = fields.Many2one("res.users", string="Erased By", required=True, readonly=True, ondelete="restrict")
@@ -36,7 +36,7 @@ class CustomerErasureLog(models.Model):
     )
 
     def init(self):
-        super().init()
+        result = super().init()
         # Append-only in the database too; a deleted member's link may be nulled by its foreign key.
         self.env.cr.execute("""
             CREATE OR REPLACE FUNCTION customer_erasure_log_append_only() RETURNS trigger
@@ -55,6 +55,7 @@ class CustomerErasureLog(models.Model):
                 BEFORE UPDATE OR DELETE ON customer_erasure_log
                 FOR EACH ROW EXECUTE FUNCTION customer_erasure_log_append_only();
         """)
+        return result
 
     def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(self.env._("The erasure log is never changed."))

@@ -73,8 +73,9 @@ class CustomerIdentity(models.Model):
             identity.display_name = self.env._("Identity of %s", identity.pseudonym or identity.id)
 
     def init(self):
-        super().init()
+        result = super().init()
         self.env.cr.execute(registry_sql.identity_guard_sql())
+        return result
 
     @api.model_create_multi
     def create(self, vals_list):

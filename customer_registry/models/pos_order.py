@@ -54,15 +54,17 @@ class PosOrder(models.Model):
             )
 
     def init(self):
-        super().init()
+        result = super().init()
         # The database sets the code from the customer and keeps no email or phone on a member's order.
         self.env.cr.execute(registry_sql.pos_order_guard_sql())
+        return result
 
     @api.depends("partner_id")
     def _compute_contact_details(self):
-        super()._compute_contact_details()
+        result = super()._compute_contact_details()
         for order in self.filtered("partner_id.is_registry_member"):
             order.email = order.mobile = False
+        return result
 
     def _registry_forget_contact_details(self):
         """Orders of a member keep no email or phone (e.g. from before enrollment)."""

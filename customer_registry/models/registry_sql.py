@@ -348,6 +348,7 @@ def consent_guard_sql():
                     RAISE EXCEPTION 'customer_registry: a consent is withdrawn once, by a user, and stays withdrawn'
                         USING ERRCODE = 'check_violation';
                 END IF;
+                NEW.withdrawn_at := now() AT TIME ZONE 'UTC';
             END IF;
             NEW.is_valid := NEW.withdrawn_at IS NULL;
             RETURN NEW;

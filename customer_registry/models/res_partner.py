@@ -66,10 +66,11 @@ class ResPartner(models.Model):
     _pseudonym_unique = models.Constraint("UNIQUE(pseudonym)", "This member code is already in use.")
 
     def init(self):
-        super().init()
+        result = super().init()
         self.env.cr.execute(registry_sql.partner_guard_sql(self.env.cr))
         # The loyalty balance and tier move only by ledger entries (see customer_loyalty_entry).
         self.env.cr.execute(PARTNER_GUARD)
+        return result
 
     @api.depends("pseudonym")
     def _compute_pseudonym_formatted(self):
@@ -313,16 +314,15 @@ class ResPartner(models.Model):
                 )
             )
 
-    def unlink(self):
-        members = self.filtered("is_registry_member")
-        if members and not self.env.su and not self.env.user.has_group(PII_GROUP):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_members_by_personal_data_users_only(self):
+        if self.filtered("is_registry_member") and not self.env.su and not self.env.user.has_group(PII_GROUP):
             raise UserError(
                 self.env._(
                     "A registry member's record holds consent evidence and purchase history: only personal-data "
                     "users delete it (or erase the member's personal data)."
                 )
             )
-        return super().unlink()
 
     @api.model
     def _check_parent_is_not_a_member(self, parent_ids):

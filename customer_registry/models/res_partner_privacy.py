@@ -31,7 +31,8 @@ IDENTITY_EXPORT_FIELDS = (
 class ResPartner(models.Model):
     """The privacy lifecycle of a member: erasure (GDPR Art. 17), access export (Art. 15 and 20)."""
 
-    _inherit = "res.partner"
+    # One file per concern of res.partner, as the layout asks: the vault, loyalty, the privacy lifecycle.
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     registry_erased_at = fields.Datetime(
         string="Erased On",
@@ -113,7 +114,7 @@ class ResPartner(models.Model):
 
         identities.sudo().unlink()
         # The profile: what was asked to be called, preferences, health data, notes, area.
-        members.sudo().write(
+        members.sudo().with_context(customer_registry_postal_area_sync=True).write(
             {
                 "registry_erased_at": fields.Datetime.now(),
                 "registry_greeting_name": False,
@@ -292,7 +293,8 @@ class ResPartner(models.Model):
         erased members are not found again, so nothing is erased twice.
         """
         Partner = self.sudo()
-        for company in self.env["res.company"].sudo().search([]):
+        limited = ["|", ("registry_erase_inactive_months", ">", 0), ("registry_health_data_months", ">", 0)]
+        for company in self.env["res.company"].sudo().search(limited):
             for months, with_health in (
                 (company.registry_erase_inactive_months, False),
                 (company.registry_health_data_months, True),

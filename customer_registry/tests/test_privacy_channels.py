@@ -420,7 +420,7 @@ class TestPrivacyChannels(RegistryCase):
     # Upgrades from 19.0.1.0.0
 
     def test_upgrade_repairs_members_stored_by_the_previous_version(self):
-        from odoo.addons.customer_registry.models.registry_sql import repair_members_before_guards
+        from ..models.registry_sql import repair_members_before_guards
 
         half = self.env["res.partner"].create({"name": "Half Hanne", "email": "hanne@example.com"})
         child = self.env["res.partner"].create({"name": "Kari Invoice", "email": "kari.inv@example.com"})
