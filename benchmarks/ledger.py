@@ -79,8 +79,9 @@ def prepare_shop(cr, name):
     )
     customer_vals = [{"name": f"Bench Customer {index}"} for index in range(50)]
     if name == "registry":
-        for vals in customer_vals:
-            vals.update(is_registry_member=True, registry_greeting_name=vals["name"])
+        # A member's label never holds its legal name.
+        for index, vals in enumerate(customer_vals):
+            vals.update(is_registry_member=True, registry_greeting_name=f"Guest {index}")
         env["customer.loyalty.program"].create({"company_id": company.id, "points_per_amount": 1.0})
     partners = env["res.partner"].create(customer_vals)
     if name == "pos_loyalty":

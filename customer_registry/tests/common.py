@@ -1,4 +1,13 @@
+from odoo import SUPERUSER_ID, api
+from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, new_test_user
+
+
+def own_connection(env):
+    """A second database connection, as another till or a second worker has: (cursor, superuser env)."""
+    cr = db_connect(env.cr.dbname).cursor()
+    return cr, api.Environment(cr, SUPERUSER_ID, {})
+
 
 # Users who may export at all: the identity must still be refused to them.
 EXPORT = "base.group_user,base.group_allow_export"

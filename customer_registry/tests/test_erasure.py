@@ -12,6 +12,7 @@ from odoo.tools import mute_logger
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
 from .common import stored_places
+from .pos_privacy_common import PosPrivacyCase
 
 PERSON = {
     "name": "Zelda Qverasure",
@@ -23,36 +24,7 @@ PERSON = {
 
 
 @tagged("post_install", "-at_install")
-class TestErasure(TestPoSCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.config = cls.basic_config
-        cls.product = cls.create_product("Skolebolle", cls.categ_basic, 38.0)
-        cls.cashier = new_test_user(
-            cls.env,
-            "cr_erase_cashier",
-            groups="base.group_user,base.group_partner_manager,point_of_sale.group_pos_user",
-        )
-        cls.pii_user = new_test_user(
-            cls.env,
-            "cr_erase_pii",
-            groups="base.group_user,base.group_partner_manager,customer_registry.group_registry_pii",
-        )
-
-    def setUp(self):
-        super().setUp()
-        self.open_new_session()
-
-    def commit_like(self):
-        self.env.flush_all()
-        self.env.cr.precommit.run()
-
-    def sync(self, customer):
-        data = self.create_ui_order_data([(self.product, 2)], customer=customer)
-        result = self.env["pos.order"].with_user(self.cashier).sync_from_ui([data])
-        return self.env["pos.order"].browse(result["pos.order"][0]["id"])
-
+class TestErasure(PosPrivacyCase):
     def make_member_everywhere(self):
         """A contact edited in earlier requests, buying, enrolled, with a profile, chatter and a receipt by email."""
         Partner = self.env["res.partner"].with_context(
@@ -62,7 +34,7 @@ class TestErasure(TestPoSCommon):
         self.commit_like()
         contact.write({"street": PERSON["street"]})
         self.commit_like()
-        before = self.sync(contact)
+        before = self.sync(contact, quantity=2)
         with Form(contact.with_user(self.pii_user)) as form:
             form.is_registry_member = True
             form.registry_greeting_name = "Zelda"
@@ -72,7 +44,7 @@ class TestErasure(TestPoSCommon):
         self.env["ir.attachment"].create(
             {"name": "zelda.txt", "raw": b"note", "res_model": "res.partner", "res_id": contact.id}
         )
-        after = self.sync(contact)
+        after = self.sync(contact, quantity=2)
         after.with_user(self.cashier).action_send_receipt(PERSON["email"], base64.b64encode(b"jpg").decode(), False)
         self.commit_like()
         return contact, before | after

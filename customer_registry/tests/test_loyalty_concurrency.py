@@ -7,20 +7,15 @@ from uuid import uuid4
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, api, fields
+from odoo import SUPERUSER_ID, fields
 from odoo.exceptions import UserError
 from odoo.service.model import retrying
-from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from .common import own_connection
+
 REDEEMED, REFUSED, SYNCED = "redeemed", "refused", "synced"
-
-
-def own_connection(env):
-    """A second database connection, as another till or a second worker has."""
-    cr = db_connect(env.cr.dbname).cursor()
-    return cr, api.Environment(cr, SUPERUSER_ID, {})
 
 
 def erase_members(env, member_ids):

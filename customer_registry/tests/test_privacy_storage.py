@@ -13,12 +13,11 @@ import psycopg2
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.point_of_sale.tests.common import TestPoSCommon
-
 from .common import stored_places
+from .pos_privacy_common import PosPrivacyCase
 
 # Tables where a member's values may legitimately be (README, "Where personal data is stored").
 ALLOWED_TABLES = {"customer_identity", "mail_mail"}
@@ -36,36 +35,7 @@ def person(tag):
 
 
 @tagged("post_install", "-at_install")
-class TestPrivacyStorage(TestPoSCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.config = cls.basic_config
-        cls.product = cls.create_product("Kanelbolle", cls.categ_basic, 42.0)
-        cls.cashier = new_test_user(
-            cls.env,
-            "cr_storage_cashier",
-            groups="base.group_user,base.group_partner_manager,point_of_sale.group_pos_user",
-        )
-        cls.pii_user = new_test_user(
-            cls.env,
-            "cr_storage_pii",
-            groups="base.group_user,base.group_partner_manager,customer_registry.group_registry_pii",
-        )
-
-    def setUp(self):
-        super().setUp()
-        self.open_new_session()
-
-    def commit_like(self):
-        self.env.flush_all()
-        self.env.cr.precommit.run()
-
-    def sync(self, customer, **order_values):
-        data = self.create_ui_order_data([(self.product, 1)], customer=customer, pos_order_ui_args=order_values)
-        result = self.env["pos.order"].with_user(self.cashier).sync_from_ui([data])
-        return self.env["pos.order"].browse(result["pos.order"][0]["id"])
-
+class TestPrivacyStorage(PosPrivacyCase):
     def where_stored(self, values):
         return stored_places(self.env, values)
 

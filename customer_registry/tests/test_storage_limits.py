@@ -4,15 +4,10 @@
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, api
-from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
-
-def own_connection(env):
-    cr = db_connect(env.cr.dbname).cursor()
-    return cr, api.Environment(cr, SUPERUSER_ID, {})
+from .common import own_connection
 
 
 @tagged("post_install", "-at_install")
