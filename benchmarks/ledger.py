@@ -179,7 +179,13 @@ class Shop:
             self.uid = env.ref("base.user_admin").id
             self.session_id = env["pos.session"].search([("state", "=", "opened")], limit=1).id
             self.product_ids = env["product.product"].search([("name", "like", "Bench ")], order="id").ids
-            self.partner_ids = env["res.partner"].search([("name", "like", "Bench Customer")], order="id").ids
+            # Members are named by their label (their legal name is in the identity).
+            customers = (
+                [("registry_greeting_name", "like", "Guest ")]
+                if "registry_greeting_name" in env["res.partner"]._fields
+                else [("name", "like", "Bench Customer")]
+            )
+            self.partner_ids = env["res.partner"].search(customers, order="id").ids
             self.cards = {}
             if name == "pos_loyalty":
                 for card in env["loyalty.card"].search([("partner_id", "in", self.partner_ids)]):
