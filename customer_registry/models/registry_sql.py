@@ -78,6 +78,23 @@ def partner_guard_sql(cr):
     """Triggers on res_partner (and on what points at a partner: users, companies)."""
     empty = _existing_columns(cr, "res_partner", MEMBER_EMPTY_COLUMNS)
     has_personal_value = " OR ".join(f"COALESCE(NEW.{column}, '') <> ''" for column in empty)
+    guarded_columns = ", ".join(
+        (
+            "is_registry_member",
+            "pseudonym",
+            "company_id",
+            "parent_id",
+            "is_company",
+            "name",
+            "registry_greeting_name",
+            "registry_postal_area",
+            "has_health_consent",
+            "has_marketing_consent",
+            "state_id",
+            "country_id",
+            *empty,
+        )
+    )
     return f"""
         {code_is_valid_sql()}
 
@@ -159,7 +176,15 @@ def partner_guard_sql(cr):
         $$;
         DROP TRIGGER IF EXISTS customer_registry_partner_guard ON res_partner;
         CREATE TRIGGER customer_registry_partner_guard
-            BEFORE INSERT OR UPDATE ON res_partner
+            BEFORE INSERT ON res_partner
+            FOR EACH ROW
+            WHEN (NEW.is_registry_member OR NEW.pseudonym IS NOT NULL OR NEW.parent_id IS NOT NULL)
+            EXECUTE FUNCTION customer_registry_partner_guard();
+        -- Updates are checked when they touch a column the rules are about: the ledger's
+        -- move of a balance (loyalty columns and write_date only) pays nothing at the till.
+        DROP TRIGGER IF EXISTS customer_registry_partner_update_guard ON res_partner;
+        CREATE TRIGGER customer_registry_partner_update_guard
+            BEFORE UPDATE OF {guarded_columns} ON res_partner
             FOR EACH ROW
             WHEN (NEW.is_registry_member OR NEW.pseudonym IS NOT NULL OR NEW.parent_id IS NOT NULL)
             EXECUTE FUNCTION customer_registry_partner_guard();
@@ -418,6 +443,7 @@ def repair_members_before_guards(cr):
     # The models' init() creates the guards again once the upgrade loads them.
     cr.execute(
         """DROP TRIGGER IF EXISTS customer_registry_partner_guard ON res_partner;
+           DROP TRIGGER IF EXISTS customer_registry_partner_update_guard ON res_partner;
            DROP TRIGGER IF EXISTS customer_registry_partner_unenroll_guard ON res_partner;
            DROP TRIGGER IF EXISTS customer_registry_consent_guard ON customer_consent;
            DROP TRIGGER IF EXISTS customer_registry_pos_order_guard ON pos_order;"""

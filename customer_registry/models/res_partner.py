@@ -169,13 +169,6 @@ class ResPartner(models.Model):
             )
         )
 
-    def _loyalty_members_with_entries(self, company_id):
-        """Members of `self` moving to another company although they have ledger entries."""
-        moving = self.filtered(lambda partner: partner.is_registry_member and partner.company_id.id != company_id)
-        if not moving:
-            return moving
-        return self.env["customer.loyalty.entry"].sudo().search([("member_id", "in", moving.ids)]).member_id
-
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
@@ -218,10 +211,6 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         self._check_loyalty_columns_untouched(vals)
-        if "company_id" in vals and self._loyalty_members_with_entries(vals["company_id"]):
-            raise UserError(
-                self.env._("A member with loyalty entries stays in the company that enrolled it: its points are there.")
-            )
         derived = {"has_health_consent", "has_marketing_consent"}.intersection(vals)
         if "registry_postal_area" in vals and not self.env.context.get("customer_registry_postal_area_sync"):
             derived.add("registry_postal_area")
@@ -302,7 +291,11 @@ class ResPartner(models.Model):
                 )
             )
         if members and "company_id" in vals and any(m.company_id.id != vals["company_id"] for m in members):
-            raise UserError(self.env._("A member belongs to the company that enrolled it; its company cannot change."))
+            raise UserError(
+                self.env._(
+                    "A member stays in the company that enrolled it: its points, consents and identity are there."
+                )
+            )
 
     @api.model
     def _check_greeting_name(self, greeting_name, legal_name):
