@@ -370,11 +370,14 @@ class TestUpgradePath(SealCommon):
 
         names = ["customer_loyalty_entry_append_only", "customer_loyalty_entry_post", "customer_loyalty_partner_guard"]
         with self.env.cr.savepoint(flush=False) as savepoint:
+            self.env.cr.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'customer_registry%%'")
+            self.assertGreater(self.env.cr.fetchone()[0], 10, "the vault's triggers are there before")
             uninstall_hook(self.env)
-            self.env.cr.execute("SELECT proname FROM pg_proc WHERE proname LIKE 'customer_loyalty%%'")
-            self.assertFalse(self.env.cr.fetchall())
-            self.env.cr.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'customer_loyalty%%'")
-            self.assertFalse(self.env.cr.fetchall())
+            for prefix in ("customer_loyalty", "customer_registry", "customer_erasure"):
+                self.env.cr.execute("SELECT proname FROM pg_proc WHERE proname LIKE %s", [f"{prefix}%"])
+                self.assertFalse(self.env.cr.fetchall())
+                self.env.cr.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE %s", [f"{prefix}%"])
+                self.assertFalse(self.env.cr.fetchall())
             savepoint.rollback()
         self.env.cr.execute("SELECT proname FROM pg_proc WHERE proname = ANY(%s) ORDER BY proname", [names])
         self.assertEqual([row[0] for row in self.env.cr.fetchall()], sorted(names))
