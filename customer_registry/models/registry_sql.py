@@ -16,25 +16,31 @@ from .. import pseudonym as codes
 
 _logger = logging.getLogger(__name__)
 
-# Text columns of res_partner that hold nothing for a member (checked by the database).
-MEMBER_EMPTY_COLUMNS = (
-    "email",
-    "email_normalized",
-    "ref",
-    "phone",
-    "phone_sanitized",
-    "street",
-    "street2",
-    "zip",
-    "city",
-    "vat",
-    "website",
-    "function",
-    "company_name",
-    "company_registry",
-    "comment",
-    "commercial_company_name",
+# Free-text columns a member may have: its label and the registry's own fields. Every other
+# char, text or html column of res_partner (whatever module adds it) stays empty on a member.
+MEMBER_TEXT_COLUMNS = frozenset(
+    ("name", "complete_name", "pseudonym", "registry_greeting_name", "registry_postal_area", "registry_service_notes")
 )
+# Derived from personal values: the database empties them on a member (the ORM may flush them late).
+MEMBER_DERIVED_COLUMNS = ("email_normalized", "phone_sanitized", "commercial_company_name")
+# Other columns that would locate or name the person: empty, zero or an empty JSON object.
+MEMBER_JSON_COLUMNS = ("properties", "barcode")
+MEMBER_NUMBER_COLUMNS = ("partner_latitude", "partner_longitude")
+
+
+def member_free_text_fields(partner_model):
+    """The stored free-text fields of res.partner a member must leave empty."""
+    return [
+        name
+        for name, field in partner_model._fields.items()
+        if field.store
+        and field.column_type
+        and field.type in ("char", "text", "html")
+        and not field.company_dependent
+        and name not in MEMBER_TEXT_COLUMNS
+        and name not in MEMBER_DERIVED_COLUMNS
+    ]
+
 
 # The Damm table python-stdnum checks codes with, as a PostgreSQL array literal.
 _DAMM_TABLE = "{" + ",".join("{" + ",".join(map(str, row)) + "}" for row in damm._operation_table) + "}"
@@ -74,26 +80,21 @@ def code_is_valid_sql():
         """
 
 
-def partner_guard_sql(cr):
+def partner_guard_sql(partner_model):
     """Triggers on res_partner (and on what points at a partner: users, companies)."""
-    empty = _existing_columns(cr, "res_partner", MEMBER_EMPTY_COLUMNS)
-    has_personal_value = " OR ".join(f"COALESCE(NEW.{column}, '') <> ''" for column in empty)
-    guarded_columns = ", ".join(
-        (
-            "is_registry_member",
-            "pseudonym",
-            "company_id",
-            "parent_id",
-            "is_company",
-            "name",
-            "registry_greeting_name",
-            "registry_postal_area",
-            "has_health_consent",
-            "has_marketing_consent",
-            "state_id",
-            "country_id",
-            *empty,
-        )
+    cr = partner_model.env.cr
+    empty = member_free_text_fields(partner_model)
+    has_personal_value = " OR ".join(
+        [f"COALESCE(NEW.{column}::text, '') <> ''" for column in empty]
+        + [
+            f"EXISTS (SELECT 1 FROM jsonb_each_text(COALESCE(NEW.{column}, '{{}}'::jsonb)) item "
+            f"WHERE COALESCE(item.value, '') NOT IN ('', 'false'))"
+            for column in _existing_columns(cr, "res_partner", MEMBER_JSON_COLUMNS)
+        ]
+        + [f"COALESCE(NEW.{column}, 0) <> 0" for column in _existing_columns(cr, "res_partner", MEMBER_NUMBER_COLUMNS)]
+    )
+    derived = "".join(
+        f"NEW.{column} := NULL; " for column in _existing_columns(cr, "res_partner", MEMBER_DERIVED_COLUMNS)
     )
     return f"""
         {code_is_valid_sql()}
@@ -133,6 +134,12 @@ def partner_guard_sql(cr):
             END IF;
             IF NEW.parent_id IS NOT NULL OR COALESCE(NEW.is_company, false) THEN
                 RAISE EXCEPTION 'customer_registry: member %: a member is a private person on its own', NEW.pseudonym
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            {derived}NEW.complete_name := NEW.name;
+            IF NEW.registry_erased_at IS NOT NULL AND (NEW.registry_greeting_name IS NOT NULL
+               OR NEW.registry_service_notes IS NOT NULL OR NEW.registry_postal_area IS NOT NULL) THEN
+                RAISE EXCEPTION 'customer_registry: member %: erased, its profile stays empty', NEW.pseudonym
                     USING ERRCODE = 'check_violation';
             END IF;
             IF NEW.name IS DISTINCT FROM COALESCE(NULLIF(NEW.registry_greeting_name, ''), NEW.pseudonym) THEN
@@ -180,13 +187,16 @@ def partner_guard_sql(cr):
             FOR EACH ROW
             WHEN (NEW.is_registry_member OR NEW.pseudonym IS NOT NULL OR NEW.parent_id IS NOT NULL)
             EXECUTE FUNCTION customer_registry_partner_guard();
-        -- Updates are checked when they touch a column the rules are about: the ledger's
-        -- move of a balance (loyalty columns and write_date only) pays nothing at the till.
+        -- Every update of a member is checked but the ledger's move of its balance and tier
+        -- (which only the ledger's trigger may do, see customer_loyalty_partner_guard): the till
+        -- pays nothing for the vault.
         DROP TRIGGER IF EXISTS customer_registry_partner_update_guard ON res_partner;
         CREATE TRIGGER customer_registry_partner_update_guard
-            BEFORE UPDATE OF {guarded_columns} ON res_partner
+            BEFORE UPDATE ON res_partner
             FOR EACH ROW
-            WHEN (NEW.is_registry_member OR NEW.pseudonym IS NOT NULL OR NEW.parent_id IS NOT NULL)
+            WHEN ((NEW.is_registry_member OR NEW.pseudonym IS NOT NULL OR NEW.parent_id IS NOT NULL)
+                  AND NEW.loyalty_balance IS NOT DISTINCT FROM OLD.loyalty_balance
+                  AND NEW.loyalty_tier_id IS NOT DISTINCT FROM OLD.loyalty_tier_id)
             EXECUTE FUNCTION customer_registry_partner_guard();
 
         -- The UPDATE case above sees un-enrolling only when the new row is still checked.
@@ -389,6 +399,12 @@ def consent_guard_sql():
         LANGUAGE plpgsql AS $$
         BEGIN
             UPDATE res_partner SET has_health_consent = has_health_consent WHERE id = NEW.partner_id;
+            -- Health data goes with the last valid health consent, whatever withdrew it.
+            IF NOT EXISTS (SELECT 1 FROM customer_consent c WHERE c.partner_id = NEW.partner_id
+                            AND c.purpose = 'health' AND c.withdrawn_at IS NULL) THEN
+                DELETE FROM customer_allergen_res_partner_rel WHERE res_partner_id = NEW.partner_id;
+                DELETE FROM customer_diet_res_partner_rel WHERE res_partner_id = NEW.partner_id;
+            END IF;
             RETURN NULL;
         END;
         $$;

@@ -67,7 +67,7 @@ class ResPartner(models.Model):
 
     def init(self):
         result = super().init()
-        self.env.cr.execute(registry_sql.partner_guard_sql(self.env.cr))
+        self.env.cr.execute(registry_sql.partner_guard_sql(self))
         # The loyalty balance and tier move only by ledger entries (see customer_loyalty_entry).
         self.env.cr.execute(PARTNER_GUARD)
         return result
@@ -177,9 +177,8 @@ class ResPartner(models.Model):
         self._check_parent_is_not_a_member([vals.get("parent_id") for vals in vals_list])
         # Membership, the company and personal values may come as context defaults
         # (the Members menu, the POS, an import): decide and route after them.
-        defaults = self.default_get(
-            ["is_registry_member", "company_id", *PERSONAL_PARTNER_FIELDS, *MEMBER_REFUSED_FIELDS]
-        )
+        refused_fields = self._registry_refused_fields()
+        defaults = self.default_get(["is_registry_member", "company_id", *PERSONAL_PARTNER_FIELDS, *refused_fields])
         default_member = defaults.get("is_registry_member")
         members = [index for index, vals in enumerate(vals_list) if vals.get("is_registry_member", default_member)]
         personal = {}
@@ -188,7 +187,7 @@ class ResPartner(models.Model):
         for index, code in zip(members, given, strict=True):
             code = code or next(fresh)
             vals = vals_list[index]
-            for field_name in (*PERSONAL_PARTNER_FIELDS, *MEMBER_REFUSED_FIELDS):
+            for field_name in (*PERSONAL_PARTNER_FIELDS, *refused_fields):
                 if field_name not in vals and defaults.get(field_name):
                     vals[field_name] = defaults[field_name]
             self._check_member_values(vals)
@@ -224,6 +223,9 @@ class ResPartner(models.Model):
             )
         if vals.get("parent_id"):
             self._check_parent_is_not_a_member([vals["parent_id"]])
+        profile = ("registry_greeting_name", "registry_service_notes", "registry_preference_ids", "active")
+        if any(vals.get(name) for name in profile) and self.filtered("registry_erased_at"):
+            raise UserError(self.env._("This member was erased: its card code points to nobody and stays so."))
         if self._adds_health_data(vals):
             self._check_health_data_consent_before(vals)
         if "pseudonym" in vals and any(p.pseudonym != vals["pseudonym"] for p in self):
@@ -271,9 +273,21 @@ class ResPartner(models.Model):
             raise ValidationError(str(error.args[0])) from error
 
     @api.model
+    def _registry_refused_fields(self):
+        """Fields a member leaves empty and the identity has no place for: any free text of res.partner
+        (whatever module adds it), its photo, barcode, properties and coordinates."""
+        names = {
+            *MEMBER_REFUSED_FIELDS,
+            *registry_sql.member_free_text_fields(self),
+            *registry_sql.MEMBER_JSON_COLUMNS,
+            *registry_sql.MEMBER_NUMBER_COLUMNS,
+        }
+        return [name for name in sorted(names) if name in self._fields and name not in PARTNER_TO_IDENTITY]
+
+    @api.model
     def _check_member_values(self, vals, members=None):
         """Refuse, with a reason, what a member cannot have (before anything is written)."""
-        refused = [name for name in MEMBER_REFUSED_FIELDS if vals.get(name)]
+        refused = [name for name in self._registry_refused_fields() if vals.get(name)]
         if refused:
             labels = ", ".join(self._fields[name]._description_string(self.env) for name in refused)
             raise UserError(
@@ -396,10 +410,11 @@ class ResPartner(models.Model):
                 }
             )
             # What the identity has no field for is kept in its notes rather than lost.
+            refused_fields = [name for name in self._registry_refused_fields() if name != "image_1920"]
             extra = [
                 f"{partner._fields[name]._description_string(self.env)}: {partner[name]}"
-                for name in MEMBER_REFUSED_FIELDS
-                if name != "image_1920" and partner[name]
+                for name in refused_fields
+                if partner[name]
             ]
             if extra:
                 identities[-1]["notes"] = Markup("%s<p>%s</p>") % (
@@ -407,7 +422,7 @@ class ResPartner(models.Model):
                     Markup("<br/>").join(extra),
                 )
             cleared = dict.fromkeys(PERSONAL_PARTNER_FIELDS, False)
-            cleared.update({name: False for name in MEMBER_REFUSED_FIELDS if name != "image_1920"})
+            cleared.update(dict.fromkeys(refused_fields, False))
             cleared.update(
                 name=partner.registry_greeting_name or code,
                 pseudonym=code,

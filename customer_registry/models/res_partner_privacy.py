@@ -110,6 +110,28 @@ class ResPartner(models.Model):
                 delete_rows("mailing_contact", "email ILIKE ANY(%s)", pattern)
             if "mailing.trace" in self.env:
                 delete_rows("mailing_trace", "email ILIKE ANY(%s)", pattern)
+        # Free text written about the member elsewhere: the notes of its orders (not bookkeeping
+        # data) and the bodies of messages it wrote on other documents.
+        member_ids = members.ids
+        for table, column, where in (
+            ("pos_order", "general_customer_note", "partner_id = ANY(%s)"),
+            ("pos_order", "internal_note", "partner_id = ANY(%s)"),
+            ("pos_order_line", "customer_note", "order_id IN (SELECT id FROM pos_order WHERE partner_id = ANY(%s))"),
+            ("mail_message", "body", "author_id = ANY(%s)"),
+        ):
+            self.env.cr.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+                [table, column],
+            )
+            if self.env.cr.fetchone():
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE %s SET %s = NULL WHERE %s",
+                        SQL.identifier(table),
+                        SQL.identifier(column),
+                        SQL(where, member_ids),
+                    )
+                )
         self.env.invalidate_all()
 
         identities.sudo().unlink()

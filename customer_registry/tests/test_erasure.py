@@ -46,6 +46,12 @@ class TestErasure(PosPrivacyCase):
         )
         after = self.sync(contact, quantity=2)
         after.with_user(self.cashier).action_send_receipt(PERSON["email"], base64.b64encode(b"jpg").decode(), False)
+        # Free text about the member on its orders, and a message it wrote on another document.
+        after.write({"general_customer_note": "Zelda Qverasure collects at 5", "internal_note": "Call Zelda"})
+        after.lines[:1].customer_note = "For Zelda Qverasure"
+        self.env["res.partner"].create({"name": "Supplier"}).message_post(
+            body="Regards, Zelda Qverasure", author_id=contact.id, message_type="comment"
+        )
         self.commit_like()
         return contact, before | after
 

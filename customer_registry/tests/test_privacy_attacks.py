@@ -165,6 +165,85 @@ class TestPrivacyAttacks(RegistryCase):
         self.assertFalse(self.env["res.partner"].with_user(other_cashier).has_access("write"))
 
 
+@tagged("post_install", "-at_install")
+class TestPrivacyAttacksSecondRound(RegistryCase):
+    """What a second outside review found after the first round's fixes."""
+
+    def refused_by_the_database(self):
+        return _Refused(self)
+
+    def test_free_text_of_any_module_stays_off_a_member(self):
+        Partner = self.env["res.partner"]
+        texts = [
+            name
+            for name in ("picking_warn_msg", "peppol_endpoint", "global_location_number", "signup_type")
+            if name in Partner._fields
+        ]
+        self.assertIn("picking_warn_msg", texts, "stock, a dependency of the POS, adds one")
+        for name in [*texts, "partner_latitude"]:
+            value = 60.39 if name == "partner_latitude" else "Kari Nordmann, Storgata 1"
+            with self.subTest(field=name), self.assertRaises(UserError):
+                self.member.with_user(self.cashier).write({name: value})
+            if name != "partner_latitude":
+                with self.subTest(sql=name), self.refused_by_the_database():
+                    self.env.cr.execute(
+                        f"UPDATE res_partner SET {name} = 'Kari Nordmann' WHERE id = %s", [self.member.id]
+                    )
+        for statement in (
+            """UPDATE res_partner SET barcode = '{"1": "kari@example.com"}'::jsonb WHERE id = %s""",
+            """UPDATE res_partner SET properties = '{"home": "Storgata 1"}'::jsonb WHERE id = %s""",
+            "UPDATE res_partner SET partner_longitude = 5.32 WHERE id = %s",
+        ):
+            with self.subTest(statement=statement), self.refused_by_the_database():
+                self.env.cr.execute(statement, [self.member.id])
+        # The searchable complete name is always the label, whatever is written.
+        self.member.with_user(self.cashier).write({"complete_name": "Kari Nordmann"})
+        self.env.cr.execute("UPDATE res_partner SET complete_name = 'Kari Nordmann' WHERE id = %s", [self.member.id])
+        self.member.invalidate_recordset()
+        self.assertEqual(self.member.complete_name, self.member.pseudonym)
+        self.assertFalse(self.env["res.partner"].with_user(self.cashier).name_search("Kari Nordmann"))
+
+    def test_health_data_goes_with_the_last_health_consent_whatever_withdrew_it(self):
+        nuts = self.env.ref("customer_registry.allergen_nuts")
+        for how in ("rpc", "sql"):
+            consent = self.env["customer.consent"].create({"partner_id": self.member.id, "purpose": "health"})
+            self.member.write({"registry_allergen_ids": [Command.link(nuts.id)]})
+            if how == "rpc":
+                consent.with_user(self.pii_user).with_context(customer_registry_withdrawing=True).write(
+                    {"withdrawn_at": "2020-01-01 00:00:00"}
+                )
+                self.env.flush_all()
+            else:
+                self.env.cr.execute(
+                    "UPDATE customer_consent SET withdrawn_at = now(), withdrawn_by_id = %s WHERE id = %s",
+                    [self.env.uid, consent.id],
+                )
+            self.env.invalidate_all()
+            with self.subTest(how=how):
+                self.assertFalse(self.member.registry_allergen_ids)
+                self.assertFalse(self.member.has_health_consent)
+                self.assertGreater(consent.withdrawn_at.year, 2020, "the withdrawal is dated now")
+
+    def test_enrolling_a_contact_right_after_it_wrote_a_message(self):
+        contact = self.env["res.partner"].create({"name": "Ola Olsen", "email": "ola@example.com"})
+        self.env.flush_all()
+        self.member.message_post(body="hi", author_id=contact.id, message_type="comment")
+        contact.with_user(self.pii_user).write({"is_registry_member": True})
+        self.env.flush_all()
+        self.assertEqual(contact.sudo().registry_identity_ids.email, "ola@example.com")
+        self.assertFalse(contact.email_normalized)
+
+    def test_an_erased_member_gets_no_profile_again(self):
+        self.member.with_user(self.pii_user)._registry_erase("request")
+        for vals in ({"registry_greeting_name": "Kari N"}, {"registry_service_notes": "Kari again"}, {"active": True}):
+            with self.subTest(vals=vals), self.assertRaisesRegex(UserError, "erased"):
+                self.member.with_user(self.cashier).write(vals)
+        with self.refused_by_the_database():
+            self.env.cr.execute(
+                "UPDATE res_partner SET registry_service_notes = 'Kari Nordmann' WHERE id = %s", [self.member.id]
+            )
+
+
 class _Refused:
     """`with`: the statement inside is refused by PostgreSQL (a check trigger), and rolled back."""
 
