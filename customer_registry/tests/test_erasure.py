@@ -9,8 +9,6 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.point_of_sale.tests.common import TestPoSCommon
-
 from .common import stored_places
 from .pos_privacy_common import PosPrivacyCase
 
@@ -121,21 +119,8 @@ class TestErasure(PosPrivacyCase):
 
 
 @tagged("post_install", "-at_install")
-class TestAccessExport(TestPoSCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.config = cls.basic_config
-        cls.product = cls.create_product("Rundstykke", cls.categ_basic, 12.0)
-        cls.pii_user = new_test_user(
-            cls.env,
-            "cr_export_pii",
-            groups="base.group_user,base.group_partner_manager,customer_registry.group_registry_pii",
-        )
-        cls.cashier = new_test_user(cls.env, "cr_export_cashier", groups="base.group_user,point_of_sale.group_pos_user")
-
+class TestAccessExport(PosPrivacyCase):
     def test_the_copy_holds_every_value_of_that_member_only(self):
-        self.open_new_session()
         member = self.env["res.partner"].create(
             {**PERSON, "zip": "5003", "is_registry_member": True, "registry_greeting_name": "Zelda"}
         )
