@@ -1,6 +1,6 @@
 import { patch } from "@web/core/utils/patch";
 import { ResPartner } from "@point_of_sale/app/models/res_partner";
-import { formatMemberCode, memberCodeOf } from "./member_code";
+import { formatMemberCode, memberCodeOf } from "@customer_registry/app/utils/member_code";
 
 patch(ResPartner.prototype, {
     get registryCode() {

@@ -1,7 +1,7 @@
 import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
 import { PartnerList } from "@point_of_sale/app/screens/partner_list/partner_list";
-import { memberCodeOf } from "./member_code";
+import { memberCodeOf } from "@customer_registry/app/utils/member_code";
 
 patch(PartnerList.prototype, {
     /**

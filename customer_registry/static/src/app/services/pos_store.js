@@ -1,6 +1,6 @@
 import { patch } from "@web/core/utils/patch";
 import { PosStore } from "@point_of_sale/app/services/pos_store";
-import { memberCodeOf } from "./member_code";
+import { memberCodeOf } from "@customer_registry/app/utils/member_code";
 
 patch(PosStore.prototype, {
     editPartnerContext(partner) {
