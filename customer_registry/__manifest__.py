@@ -19,6 +19,8 @@
         "data/customer_diet_data.xml",
         "views/customer_identity_views.xml",
         "views/customer_consent_views.xml",
+        "views/customer_consent_text_views.xml",
+        "data/customer_consent_text_data.xml",
         "views/customer_profile_views.xml",
         "views/res_partner_views.xml",
         "views/pos_order_views.xml",

@@ -18,3 +18,5 @@ from . import customer_loyalty_tier
 from . import customer_loyalty_program
 from . import customer_loyalty_entry
 from . import pos_session
+from . import customer_consent_text
+from . import res_partner_till

@@ -40,6 +40,15 @@ class CustomerConsent(models.Model):
     )
     given_at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
     recorded_by_id = fields.Many2one("res.users", required=True, readonly=True, default=lambda self: self.env.user)
+    text_id = fields.Many2one(
+        "customer.consent.text",
+        string="Wording Agreed To",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="The version of the wording the customer was shown and agreed to.",
+        # The database keeps it a version of the consent's own company and purpose (customer.consent.text).
+    )
     withdrawn_at = fields.Datetime(readonly=True)
     withdrawn_by_id = fields.Many2one("res.users", readonly=True)
     is_valid = fields.Boolean(compute="_compute_is_valid", store=True, string="Valid")
@@ -55,7 +64,7 @@ class CustomerConsent(models.Model):
         for consent in self:
             consent.display_name = f"{consent.pseudonym or ''} {purposes.get(consent.purpose, '')}".strip()
 
-    _evidence_fields = frozenset(("partner_id", "company_id", "purpose", "given_at", "recorded_by_id"))
+    _evidence_fields = frozenset(("partner_id", "company_id", "purpose", "given_at", "recorded_by_id", "text_id"))
     _withdrawal_fields = frozenset(("withdrawn_at", "withdrawn_by_id", "is_valid"))
 
     def init(self):

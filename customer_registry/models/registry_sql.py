@@ -373,8 +373,9 @@ def consent_guard_sql():
                 NEW.given_at := now() AT TIME ZONE 'UTC';
                 RETURN NEW;
             END IF;
-            IF (NEW.partner_id, NEW.company_id, NEW.purpose, NEW.given_at, NEW.recorded_by_id)
-               IS DISTINCT FROM (OLD.partner_id, OLD.company_id, OLD.purpose, OLD.given_at, OLD.recorded_by_id) THEN
+            IF (NEW.partner_id, NEW.company_id, NEW.purpose, NEW.given_at, NEW.recorded_by_id, NEW.text_id)
+               IS DISTINCT FROM (OLD.partner_id, OLD.company_id, OLD.purpose, OLD.given_at, OLD.recorded_by_id,
+                                 OLD.text_id) THEN
                 RAISE EXCEPTION 'customer_registry: a consent is evidence: record a new one instead of editing it'
                     USING ERRCODE = 'check_violation';
             END IF;
