@@ -19,7 +19,7 @@ PHONE = re.compile(r"^\+?[0-9 ()-]+$")
 class ResPartner(models.Model):
     """The member at the till: the panel the cashier serves from, and enrollment in one short dialog."""
 
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     # The member panel
 

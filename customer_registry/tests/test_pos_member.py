@@ -92,14 +92,3 @@ class TestPosMember(TestPointOfSaleHttpCommon):
         self.start_pos_tour("customer_registry_member_card_tour")
         order = self.env["pos.order"].search([("config_id", "=", self.main_pos_config.id)])
         self.assertEqual((order.partner_id, order.pseudonym), (self.inga, INGA_CODE))
-
-    def test_customer_created_at_the_register_is_enrolled(self):
-        self.pos_user.group_ids += self.env.ref("base.group_partner_manager")
-        self.start_pos_tour("customer_registry_enroll_customer_tour")
-        identity = self.env["customer.identity"].sudo().search([("email", "=", "ola.nordmann@example.com")])
-        self.assertEqual(identity.legal_name, "Ola Nordmann")
-        member = identity.partner_id
-        self.assertTrue(member.is_registry_member)
-        self.assertTrue(codes.is_valid(member.pseudonym))
-        self.assertEqual(member.name, member.pseudonym)
-        self.assertFalse(member.email)

@@ -117,6 +117,17 @@ class TestTillMember(PosPrivacyCase):
         with self.assertRaises(AccessError):
             self.enroll(user=office_user, zip="5003")
 
+    def test_member_card_prints_for_a_member_enrolled_at_the_till(self):
+        member = self.env["res.partner"].browse(self.enroll(greeting_name="Sigrid", **CONTACT))
+        Report = self.env["ir.actions.report"]
+        html = Report._render_qweb_html("customer_registry.action_report_member_card", member.ids)[0].decode()
+        self.assertIn(member.pseudonym, html)
+        self.assertIn("o_customer_registry_member_card", html)
+        for value in (CONTACT["email"], CONTACT["phone"]):
+            self.assertNotIn(value, html)
+        # The card's barcode (and Odoo's barcode route) draws the code as an EAN-13 symbol.
+        self.assertTrue(Report.barcode("EAN13", member.pseudonym).startswith(b"\x89PNG"))
+
     # Consent wording versions
 
     def test_editing_a_wording_writes_a_new_version(self):

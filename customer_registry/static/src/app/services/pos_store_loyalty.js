@@ -23,7 +23,8 @@ patch(PosStore.prototype, {
             this.removeLoyaltyReward(order);
         }
         super.setPartnerToCurrentOrder(...arguments);
-        if (partner?.is_registry_member && this.loyaltyProgram) {
+        // Also without a loyalty program: the same call brings the member panel.
+        if (partner?.is_registry_member) {
             this.refreshLoyaltyMember(partner);
         }
     },
@@ -37,6 +38,9 @@ patch(PosStore.prototype, {
             status = await this.data.call("res.partner", "get_registry_loyalty_status", [member.id]);
         } catch {
             return; // offline or unreachable: keep what the till has
+        }
+        if (status?.panel) {
+            member.registryPanel = status.panel; // kept: offline, the panel shows what was loaded
         }
         if (status && "loyalty_balance" in status) {
             member.loyalty_balance = status.loyalty_balance;

@@ -1,7 +1,7 @@
 import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
 import { PartnerList } from "@point_of_sale/app/screens/partner_list/partner_list";
-import { memberCodeOf } from "@customer_registry/app/utils/member_code";
+import { memberCodeOf, mistypedMemberCodeError } from "@customer_registry/app/utils/member_code";
 
 patch(PartnerList.prototype, {
     /**
@@ -11,9 +11,25 @@ patch(PartnerList.prototype, {
     get typedSearch() {
         return this.modalRef.el?.querySelector(".modal-header input")?.value ?? this.state.query;
     },
+    /** Why the search is a mistyped card code (the backend's message), shown instead of "no customers". */
+    get registryCodeError() {
+        return mistypedMemberCodeError(this.state.query);
+    },
+    async searchPartner() {
+        // A mistyped code names nobody: asking the server would only answer "no customers found".
+        if (mistypedMemberCodeError(this.typedSearch)) {
+            return [];
+        }
+        return super.searchPartner(...arguments);
+    },
     /** Enter on a typed card code selects that member, as scanning the card would. */
     async onEnter() {
         const typed = this.typedSearch;
+        const codeError = mistypedMemberCodeError(typed);
+        if (codeError) {
+            this.notification.add(codeError, { type: "danger" });
+            return;
+        }
         if (!memberCodeOf(typed)) {
             return super.onEnter();
         }
