@@ -71,7 +71,9 @@ class CustomerConsentText(models.Model):
 
     @api.model
     def _lang_selection(self):
-        return self.env["res.lang"].get_installed()
+        # Every language Odoo knows, installed or not: a wording may be written before its language is loaded.
+        languages = self.env["res.lang"].sudo().with_context(active_test=False).search_read([], ["code", "name"])
+        return sorted((lang["code"], lang["name"]) for lang in languages)
 
     def init(self):
         result = super().init()
