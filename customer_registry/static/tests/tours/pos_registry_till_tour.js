@@ -24,35 +24,39 @@ registry.category("web_tour.tours").add("customer_registry_member_panel_tour", {
             Chrome.startPoS(),
             Dialog.confirm("Open Register"),
             scan_barcode(PANEL_CODE),
-            ProductScreen.customerIsSelected("Sigrid"),
             {
-                content: "the panel shows the member's label, code, tier and points",
-                trigger: `${PANEL}:has(.registry-panel-label:contains(Sigrid)):has(.registry-panel-code:contains("042 1234 5678 08")):has(.registry-panel-balance:contains(35 pts))`,
+                content: "without another click, the panel shows the member's label, code and points",
+                trigger: `${PANEL}:visible:has(.registry-panel-label:contains(Sigrid)):has(.registry-panel-code:contains("042 1234 5678 08")):has(.registry-panel-balance:contains(35 pts))`,
             },
             {
-                content: "the panel shows the allergy and the diet (the member consented)",
-                trigger: `${PANEL} .registry-panel-allergens .badge:contains(Nuts)`,
+                content: "the panel shows the allergy (the member consented)",
+                trigger: `${PANEL}:visible .registry-panel-allergens .badge:contains(Nuts)`,
             },
             {
                 content: "the panel shows the diet",
-                trigger: `${PANEL} .registry-panel-diets .badge:contains(Vegetarian)`,
+                trigger: `${PANEL}:visible .registry-panel-diets .badge:contains(Vegetarian)`,
             },
             {
                 content: "the panel shows preferences and service notes",
-                trigger: `${PANEL}:has(.registry-panel-preferences:contains(Oat milk)):has(.registry-panel-notes:contains(window seat))`,
+                trigger: `${PANEL}:visible:has(.registry-panel-preferences:contains(Oat milk)):has(.registry-panel-notes:contains(window seat))`,
             },
             {
                 content: "the panel shows the last visit",
-                trigger: `${PANEL} .registry-panel-last-visit:contains(Last visit)`,
+                trigger: `${PANEL}:visible .registry-panel-last-visit:contains(Last visit)`,
             },
             {
                 content: "the panel never shows contact data",
-                trigger: `${PANEL}:not(:contains(sigrid.haugland@example.com)):not(:contains(934 56 781))`,
+                trigger: `${PANEL}:visible:not(:contains(sigrid.haugland@example.com)):not(:contains(934 56 781))`,
             },
             {
                 content: "the usual item adds a line",
-                trigger: `${PANEL} .registry-panel-usual-item:contains(Panel Tour Bun)`,
+                trigger: `${PANEL}:visible .registry-panel-usual-item:contains(Panel Tour Bun)`,
                 run: "click",
+            },
+            ProductScreen.customerIsSelected("Sigrid"),
+            {
+                content: "the order pane shows the panel too",
+                trigger: `${PANEL}:visible .registry-panel-label:contains(Sigrid)`,
             },
             {
                 content: "the order has the usual item",
