@@ -72,8 +72,8 @@ class CustomerConsentText(models.Model):
     @api.model
     def _lang_selection(self):
         # Every language Odoo knows, installed or not: a wording may be written before its language is loaded.
-        languages = self.env["res.lang"].sudo().with_context(active_test=False).search_read([], ["code", "name"])
-        return sorted((lang["code"], lang["name"]) for lang in languages)
+        languages = self.env["res.lang"].sudo().with_context(active_test=False)
+        return sorted(languages.search([("code", "!=", False)]).mapped(lambda lang: (lang.code, lang.name)))
 
     def init(self):
         result = super().init()
