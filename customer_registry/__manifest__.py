@@ -9,7 +9,7 @@
     "website": "https://github.com/customer-registry/customer_registry",
     "author": "customer_registry contributors",
     "license": "LGPL-3",
-    "depends": ["point_of_sale"],
+    "depends": ["point_of_sale", "spreadsheet_dashboard"],
     "external_dependencies": {"python": ["python-stdnum"]},
     "data": [
         "security/customer_registry_groups.xml",
@@ -35,6 +35,7 @@
         "views/customer_segment_views.xml",
         "wizards/customer_segment_mailing_wizard_views.xml",
         "views/customer_registry_reporting_menus.xml",
+        "data/customer_registry_dashboard.xml",
         "data/customer_loyalty_data.xml",
         "data/customer_privacy_data.xml",
         "views/customer_loyalty_entry_views.xml",

@@ -58,11 +58,24 @@ cashier = env["res.users"].search([("login", "=", "cashier")]) or env["res.users
 })
 users = cashier | env.ref("base.user_admin")
 users.write({"lang": "nb_NO", "tz": "Europe/Oslo", "action_id": home.id})
-members = env["res.partner"].search([("is_registry_member", "=", True)], order="id")
+# The demo data's members, whose card codes tools/demo prints (the history adds a few hundred more).
+members = env.ref("customer_registry.demo_member_kari") | env.ref("customer_registry.demo_member_ola")
 print("CR_DEMO " + json.dumps({
     "register": cafe.name,
     "members": [[m.registry_greeting_name or m.name, m.pseudonym] for m in members],
 }))
+env.cr.commit()
+"""
+
+# Two years of sales history (tools/cafe_history.py), once the café is set up.
+HISTORY_SCRIPT = r"""
+import json
+import sys
+
+sys.path.insert(0, "tools")
+import cafe_history
+
+print("CR_HISTORY " + json.dumps(cafe_history.build(env, log=lambda message: None)))
 env.cr.commit()
 """
 
@@ -128,4 +141,19 @@ def build(pg, addons, dbname, force=False):
     line = next((row for row in out.stdout.splitlines() if row.startswith("CR_DEMO ")), None)
     if line is None:
         harness.die(f"setting up the café printed nothing:\n{out.stdout}{out.stderr}")
-    return json.loads(line[len("CR_DEMO ") :])
+    cafe = json.loads(line[len("CR_DEMO ") :])
+    harness.log("adding two years of sales history (members, orders, refunds, loyalty points)")
+    out = subprocess.run(
+        harness.odoo_command(pg, addons, "-d", dbname, "--no-http", "--log-level=warn", command="shell"),
+        input=HISTORY_SCRIPT,
+        text=True,
+        capture_output=True,
+        check=False,
+        cwd=harness.REPO,
+    )
+    line = next((row for row in out.stdout.splitlines() if row.startswith("CR_HISTORY ")), None)
+    if out.returncode or line is None:
+        harness.die(f"adding the sales history failed:\n{out.stdout}{out.stderr}")
+    cafe["history"] = json.loads(line[len("CR_HISTORY ") :])
+    harness.log("sales history: {members} members, {orders} orders, {refunds} refunds".format(**cafe["history"]))
+    return cafe

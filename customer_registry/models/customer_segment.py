@@ -123,7 +123,9 @@ class CustomerSegment(models.Model):
         )
         return [partner_id for (partner_id,) in self.env.cr.fetchall()]
 
+    @api.readonly
     def action_view_members(self):
+        # Only reads: with a replica configured, Odoo runs it there (the segment's count as well).
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("customer_registry.action_registry_members")
         action.update(

@@ -8,7 +8,7 @@ class ResCompany(models.Model):
         string="Churn Window (days)",
         default=180,
         required=True,
-        help="A member who has not bought for this many days counts as churned in the retention reports.",
+        help="A member who has not bought for more than this many days counts as churned in the retention reports.",
     )
     registry_lifespan_years = fields.Float(
         string="Expected Member Lifespan (years)",

@@ -24,8 +24,8 @@ class CustomerCohortReport(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     cohort_month = fields.Date(string="Cohort (first purchase)", readonly=True)
     month = fields.Date(readonly=True)
-    months_since_first = fields.Integer(string="Months Later", readonly=True, aggregator=None)
-    cohort_members = fields.Integer(readonly=True, aggregator="max")
+    months_since_first = fields.Integer(string="Months after First Purchase", readonly=True, aggregator=None)
+    cohort_members = fields.Integer(string="Cohort Size", readonly=True, aggregator="max")
     returning_members = fields.Integer(string="Members Buying", readonly=True)
     retention_rate = fields.Float(
         string="Retention (%)",

@@ -27,13 +27,23 @@ class CustomerKpiReport(models.Model):
     currency_id = fields.Many2one("res.currency", readonly=True)
     config_id = fields.Many2one("pos.config", string="Point of Sale", readonly=True)
     month = fields.Date(readonly=True)
-    active_members = fields.Integer(readonly=True, help="Members who bought in the month.")
+    active_members = fields.Integer(
+        readonly=True,
+        aggregator="avg",
+        help="Members who bought in the month; over several months, the average per month.",
+    )
     new_members = fields.Integer(readonly=True, help="Members whose first purchase was in the month.")
-    returning_members = fields.Integer(readonly=True, help="Members who bought in the month and before.")
+    returning_members = fields.Integer(
+        readonly=True,
+        aggregator="avg",
+        help="Members who bought in the month and before; over several months, the average per month.",
+    )
     repeat_members = fields.Integer(
         string="Repeat Buyers",
         readonly=True,
-        help="Active members who had bought more than once by the end of the month.",
+        aggregator="avg",
+        help="Active members who had bought more than once by the end of the month; "
+        "over several months, the average per month.",
     )
     repeat_purchase_rate = fields.Float(
         string="Repeat Purchase (%)",
@@ -43,7 +53,10 @@ class CustomerKpiReport(models.Model):
         help="Repeat buyers / active members.",
     )
     members_at_start = fields.Integer(
-        readonly=True, help="Members who had bought within the churn window before the month began."
+        readonly=True,
+        aggregator="avg",
+        help="Members who had bought within the churn window before the month began; "
+        "over several months, the average per month.",
     )
     members_lost = fields.Integer(readonly=True, help="Members at the start whose churn window ran out in the month.")
     churn_rate = fields.Float(

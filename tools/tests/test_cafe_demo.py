@@ -40,6 +40,32 @@ for product in env["product.template"].search([("available_in_pos", "=", True), 
         "price_incl": product.taxes_id.compute_all(product.list_price)["total_included"],
     }
 registers = env["pos.config"].search([])
+# The sales history, read as the cashier reads the reports, before the register is opened.
+Metrics = env["customer.metrics.report"].with_user(cashier)
+Kpi = env["customer.kpi.report"].with_user(cashier)
+Orders = env["pos.order"]
+history = {
+    "members": env["res.partner"].search_count([("is_registry_member", "=", True)]),
+    "buyers": Metrics.search_count([]),
+    "orders": Orders.search_count([("state", "=", "done"), ("amount_total", ">", 0)]),
+    "refunds": Orders.search_count([("state", "=", "done"), ("amount_total", "<", 0)]),
+    "refunds_without_member": Orders.search_count([("amount_total", "<", 0), ("partner_id", "=", False)]),
+    "not_posted": Orders.search_count([("state", "!=", "done")]),
+    "unsettled": Orders.search_count([("loyalty_state", "in", ("pending", "failed"))]),
+    "open_sessions": env["pos.session"].search_count([("state", "!=", "closed")]),
+    "segments": sorted({row["rfm_segment"] for row in Metrics.formatted_read_group([], ["rfm_segment"], ["__count"])}),
+    "active_months": [
+        group["active_members:sum"]
+        for group in Kpi.formatted_read_group([], ["month:month"], ["active_members:sum"])
+    ],
+    "cohort_sizes": [
+        group["cohort_members:max"]
+        for group in env["customer.cohort.report"].with_user(cashier).formatted_read_group(
+            [("months_since_first", "=", 0)], ["cohort_month:month"], ["cohort_members:max"]
+        )
+    ],
+    "balances": env["res.partner"].search_count([("is_registry_member", "=", True), ("loyalty_balance", ">", 0)]),
+}
 # The cashier opens the register as from the dashboard's "Open Register" (not committed).
 cafe = env.ref("customer_registry.pos_config_cafe")
 opened = cafe.with_user(cashier).open_ui()
@@ -59,6 +85,7 @@ print("CHECK " + json.dumps({
     "members": members,
     "card_html": card_html,
     "products": taxes,
+    "history": history,
 }))
 """
 
@@ -153,3 +180,21 @@ def test_the_printed_codes_select_the_members(cafe):
     assert found["card_html"].count('src="data:image/png;base64,') == len(codes), "each card has its barcode"
     for personal in ("Nordmann", "@example.com", "Storgata", "912 34 567"):
         assert personal not in found["card_html"], "a card carries no personal data"
+
+
+def test_two_years_of_sales_history_fill_every_report(cafe):
+    output, _codes, found = cafe
+    history = found["history"]
+    assert "sales history:" in output or history["orders"], "the build says what it added"
+    assert history["members"] >= 200 and history["buyers"] >= 200, "a few hundred members who bought"
+    assert history["orders"] >= 1000
+    assert len(history["active_months"]) >= 24, "two years of months, every month with buyers"
+    assert all(active > 0 for active in history["active_months"])
+    assert max(history["active_months"]) > 1.5 * min(history["active_months"][1:]), "seasons and growth show"
+    assert len(history["cohort_sizes"]) >= 24
+    assert len(history["segments"]) >= 6, "members in most RFM segments, lapsed ones included"
+    assert "lost" in history["segments"] or "hibernating" in history["segments"]
+    assert history["refunds"] >= 5 and history["refunds_without_member"] >= 1
+    # Consistent as the till leaves it: paid and posted, the loyalty ledger settled, no session left open.
+    assert (history["not_posted"], history["unsettled"], history["open_sessions"]) == (0, 0, 0)
+    assert history["balances"] >= 100, "members earned points through the ledger"
