@@ -62,6 +62,7 @@ class ResPartner(models.Model):
         if not members:
             return
         identities = members._registry_identity()
+        identities._registry_audit(["email", "phone"], "erasure")
         traces = {
             member.id: [v for v in (identity.email, identity.phone) if v]
             for member, identity in ((i.partner_id, i) for i in identities)
@@ -194,6 +195,7 @@ class ResPartner(models.Model):
             return values
 
         identity = member._registry_identity()
+        identity._registry_audit(IDENTITY_EXPORT_FIELDS, "access_export")
         purposes = dict(self.env["customer.consent"]._fields["purpose"]._description_selection(self.env))
         orders = self.env["pos.order"].sudo().search([("pseudonym", "=", member.pseudonym)], order="date_order, id")
         entries = self.env["customer.loyalty.entry"].sudo().search([("member_id", "=", member.id)], order="id")

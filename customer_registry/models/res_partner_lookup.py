@@ -1,0 +1,45 @@
+from odoo import api, models
+from odoo.exceptions import UserError
+
+from .. import sealing
+
+
+class ResPartner(models.Model):
+    """The cashier's "forgot my card": find a member by exact email or phone, through the blind index."""
+
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model
+    def registry_find_by_contact(self, value):
+        """Members of the current company whose email or phone is exactly `value`: [{id, name, pseudonym}].
+
+        Matched by the keyed blind index (HMAC of the normalised value), never by
+        reading identities: near misses find nothing, and the caller learns the
+        member's label and card code only. Every lookup is audited (channel lookup).
+        """
+        self.check_access("read")
+        value = (value or "").strip()
+        kind = "email" if "@" in value else "phone"
+        if not sealing.NORMALIZERS[kind](value):
+            raise UserError(self.env._("Type the member's full email address or phone number."))
+        if not sealing.index_keys():
+            raise UserError(
+                self.env._(
+                    "The lookup by email or phone needs a blind-index key (customer_registry_index_keys in the "
+                    "Odoo configuration file): ask your administrator."
+                )
+            )
+        identities = (
+            self.env["customer.identity"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", self.env.company.id),
+                    (f"{kind}_index", "in", sealing.blind_index_candidates(kind, value)),
+                ],
+                limit=10,
+            )
+        )
+        members = identities.partner_id.filtered(lambda member: member.active and not member.registry_erased_at)
+        self.env["customer.identity.audit"]._record(members, [kind], "lookup")
+        return [{"id": member.id, "name": member.name, "pseudonym": member.pseudonym} for member in members]
