@@ -245,24 +245,35 @@ class CustomerIdentity(models.Model):
             )
 
     @api.model
-    def _registry_reseal_batch(self, limit=500):
-        """Re-seal and re-index the next `limit` identities not yet under the current keys; how many."""
-        version, index_version = sealing.current_version(), sealing.current_index_version()
+    def _registry_key_versions(self):
+        return sealing.current_version(), sealing.current_index_version()
+
+    @api.model
+    def _registry_reseal_pending_sql(self, select):
+        """Identities not yet sealed and indexed under the current keys (or still holding plain columns)."""
+        version, index_version = self._registry_key_versions()
         plain_columns = SQL(" OR ").join(SQL("%s IS NOT NULL", SQL.identifier(name)) for name in SEALED_FIELDS)
         self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """SELECT id FROM customer_identity
-                    WHERE key_version IS DISTINCT FROM %(version)s
-                       OR index_key_version IS DISTINCT FROM %(index_version)s
-                       OR (%(version)s > 0 AND (%(plain)s))
-                    ORDER BY id LIMIT %(limit)s""",
-                version=version,
-                index_version=index_version,
-                plain=plain_columns,
-                limit=limit,
-            )
+        return SQL(
+            """SELECT %(select)s FROM customer_identity
+                WHERE key_version IS DISTINCT FROM %(version)s
+                   OR index_key_version IS DISTINCT FROM %(index_version)s
+                   OR (%(version)s > 0 AND (%(plain)s))""",
+            select=select,
+            version=version,
+            index_version=index_version,
+            plain=plain_columns,
         )
+
+    @api.model
+    def _registry_reseal_pending_count(self):
+        self.env.cr.execute(self._registry_reseal_pending_sql(SQL("count(*)")))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _registry_reseal_batch(self, limit=500):
+        """Re-seal and re-index the next `limit` identities not yet under the current keys; how many."""
+        self.env.cr.execute(SQL("%s ORDER BY id LIMIT %s", self._registry_reseal_pending_sql(SQL("id")), limit))
         identities = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
         identities._registry_reseal()
         return len(identities)

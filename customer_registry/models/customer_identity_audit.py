@@ -95,7 +95,8 @@ class CustomerIdentityAudit(models.Model):
                 PERFORM set_config(%(setting)s, 'on', true);
                 DELETE FROM customer_identity_audit a USING res_company c
                  WHERE c.id = a.company_id AND c.registry_audit_retention_months > 0
-                   AND a.read_at < (now() AT TIME ZONE 'UTC') - make_interval(months => c.registry_audit_retention_months);
+                   AND a.read_at < (now() AT TIME ZONE 'UTC')
+                                   - make_interval(months => c.registry_audit_retention_months);
                 GET DIAGNOSTICS purged = ROW_COUNT;
                 PERFORM set_config(%(setting)s, 'off', true);
                 RETURN purged;
