@@ -326,12 +326,14 @@ class CustomerIdentity(models.Model):
     def read(self, fields=None, load="_classic_read"):
         return super().read(fields, load)
 
+    @api.model
     def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None, **read_kwargs):
         return super().search_read(domain, fields, offset, limit, order, **read_kwargs)
 
     def web_read(self, specification):
         return super().web_read(specification)
 
+    @api.model
     def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):
         return super().web_search_read(domain, specification, offset, limit, order, count_limit)
 

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
+from odoo.service.server import thread_local
 from odoo.tools import SQL
 
 AUDIT_CHANNELS = [
@@ -20,7 +21,9 @@ PURGE_SETTING = "customer_registry.audit_purge"
 def request_channel():
     """Where the current read came from, by the HTTP route that serves it."""
     if not request or not getattr(request, "httprequest", None):
-        return "server"
+        # XML-RPC and JSON-RPC (/xmlrpc, /jsonrpc) unbind the request while the model method runs;
+        # Odoo names that method on the thread, and clears it when the thread serves the next request.
+        return "api" if getattr(thread_local, "rpc_model_method", "") else "server"
     path = request.httprequest.path
     if path.startswith("/web/export/"):
         return "export"
