@@ -49,7 +49,7 @@ class CustomerIdentityAudit(models.Model):
     read_at = fields.Datetime(string="Read On", required=True, readonly=True, index=True)
     user_id = fields.Many2one("res.users", string="Read By", required=True, readonly=True, ondelete="restrict")
     pseudonym = fields.Char(string="Member Code", readonly=True, index=True)
-    member_id = fields.Many2one("res.partner", string="Member", readonly=True, ondelete="set null", index=True)
+    member_id = fields.Many2one("res.partner", readonly=True, ondelete="set null", index=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     field_names = fields.Char(string="Values Read", readonly=True)
     channel = fields.Selection(AUDIT_CHANNELS, required=True, readonly=True, index=True)
