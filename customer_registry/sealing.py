@@ -111,10 +111,10 @@ def unseal(token):
     key = encryption_keys().get(version)
     if key is None:
         raise SealingError(f"identity values sealed with key version {version}, which is not configured")
-    raw = base64.urlsafe_b64decode(token.split(":", 1)[1])
     try:
+        raw = base64.urlsafe_b64decode(token.split(":", 1)[1])
         data = _cipher(key).decrypt(raw[:NONCE_SIZE], raw[NONCE_SIZE:], ASSOCIATED_DATA)
-    except InvalidTag as error:
+    except (InvalidTag, binascii.Error, ValueError) as error:
         raise SealingError(f"identity values sealed with key version {version} do not open with that key") from error
     return json.loads(data)
 

@@ -218,10 +218,9 @@ class CustomerIdentity(models.Model):
                         error,
                     )
                 ) from error
-            record = self.browse(record_id)
             for field, cache, dirty_ids in caches:
                 if record_id not in dirty_ids:
-                    cache[record_id] = field.convert_to_cache(values.get(field.name), record, validate=False)
+                    cache[record_id] = field.convert_to_cache(values.get(field.name), self, validate=False)
 
     def _registry_reseal(self):
         """Seal (or re-seal under the current key) and re-index these identities, emptying their plain columns."""
@@ -309,7 +308,7 @@ class CustomerIdentity(models.Model):
         """Record that these identities' `field_names` were read (buffered, written at commit)."""
         audited = AUDITED_FIELDS.intersection(field_names)
         if self and audited:
-            self.env["customer.identity.audit"]._record(self.sudo().partner_id, audited, channel or request_channel())
+            self.env["customer.identity.audit"]._record(audited, channel or request_channel(), identity_ids=self.ids)
 
     def _read_format(self, fnames, load="_classic_read"):
         result = super()._read_format(fnames, load)

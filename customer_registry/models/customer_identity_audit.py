@@ -130,10 +130,11 @@ class CustomerIdentityAudit(models.Model):
     # Buffering: at most one INSERT per request, whatever was read.
 
     @api.model
-    def _record(self, members, field_names, channel):
-        """Note that `members` (res.partner) had `field_names` read; written once, when the request commits.
+    def _record(self, field_names, channel, identity_ids=(), member_ids=()):
+        """Note that these identities' (or members') `field_names` were read; written once, at commit.
 
-        A lookup that found no member is recorded too, without a member.
+        Nothing is queried here: the flush's single INSERT finds each member's
+        code and company. A lookup that found nobody is recorded without a member.
         """
         cr = self.env.cr
         buffer = cr.precommit.data.get(BUFFER_KEY)
@@ -141,28 +142,24 @@ class CustomerIdentityAudit(models.Model):
             buffer = cr.precommit.data[BUFFER_KEY] = {}
             cr.precommit.add(self._flush_buffer)
         names = set(field_names)
-        members = members.sudo()
-        for member in members or [None]:
-            key = (member.id if member else None, channel, self.env.uid)
-            if key not in buffer:
-                company = member.company_id.id if member else self.env.company.id
-                buffer[key] = [member.pseudonym if member else None, company, set()]
-            buffer[key][2] |= names
+        keys = [(identity_id, None) for identity_id in identity_ids] + [(None, member_id) for member_id in member_ids]
+        for identity_id, member_id in keys or [(None, None)]:
+            buffer.setdefault((identity_id, member_id, channel, self.env.uid, self.env.company.id), set()).update(names)
 
     def _flush_buffer(self):
         buffer = self.env.cr.precommit.data.pop(BUFFER_KEY, None)
         if not buffer:
             return
-        rows = [
-            (member_id, pseudonym, company_id, ",".join(sorted(names)), channel, uid)
-            for (member_id, channel, uid), (pseudonym, company_id, names) in buffer.items()
-        ]
+        rows = [(*key, ",".join(sorted(names))) for key, names in buffer.items()]
         query = SQL(
             """INSERT INTO customer_identity_audit
                    (read_at, member_id, pseudonym, company_id, field_names, channel, user_id)
-               SELECT now() AT TIME ZONE 'UTC', r.member_id, r.pseudonym, r.company_id, r.field_names, r.channel, r.uid
-                 FROM unnest(%s::int[], %s::varchar[], %s::int[], %s::varchar[], %s::varchar[], %s::int[])
-                      AS r(member_id, pseudonym, company_id, field_names, channel, uid)""",
+               SELECT now() AT TIME ZONE 'UTC', p.id, p.pseudonym, COALESCE(p.company_id, r.company_id),
+                      r.field_names, r.channel, r.uid
+                 FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::int[], %s::int[], %s::varchar[])
+                      AS r(identity_id, member_id, channel, uid, company_id, field_names)
+                 LEFT JOIN customer_identity i ON i.id = r.identity_id
+                 LEFT JOIN res_partner p ON p.id = COALESCE(r.member_id, i.partner_id)""",
             *(list(column) for column in zip(*rows, strict=True)),
         )
         if self.env.cr.readonly:

@@ -29,17 +29,19 @@ class ResPartner(models.Model):
                     "Odoo configuration file): ask your administrator."
                 )
             )
+        # Only the member link is fetched: no identity value is loaded, nothing is decrypted.
         identities = (
             self.env["customer.identity"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
                     ("company_id", "=", self.env.company.id),
                     (f"{kind}_index", "in", sealing.blind_index_candidates(kind, value)),
                 ],
+                ["partner_id"],
                 limit=10,
             )
         )
         members = identities.partner_id.filtered(lambda member: member.active and not member.registry_erased_at)
-        self.env["customer.identity.audit"]._record(members, [kind], "lookup")
+        self.env["customer.identity.audit"]._record([kind], "lookup", member_ids=members.ids)
         return [{"id": member.id, "name": member.name, "pseudonym": member.pseudonym} for member in members]

@@ -62,7 +62,8 @@ class ResPartner(models.Model):
         if not members:
             return
         identities = members._registry_identity()
-        identities._registry_audit(["email", "phone"], "erasure")
+        # The identities are deleted below: the audit is keyed by member.
+        self.env["customer.identity.audit"]._record(["email", "phone"], "erasure", member_ids=identities.partner_id.ids)
         traces = {
             member.id: [v for v in (identity.email, identity.phone) if v]
             for member, identity in ((i.partner_id, i) for i in identities)

@@ -125,10 +125,28 @@ class TestIdentitySealing(RegistryCase):
             self.assertEqual(
                 self.env["res.partner"].registry_find_by_contact("qrot1@example.com")[0]["id"], members[1].id
             )
+        # The lookup never decrypts: it works with the index key alone.
+        with registry_keys([], [(2, index2)]):
+            self.env.invalidate_all()
+            self.assertEqual(
+                self.env["res.partner"].registry_find_by_contact("qrot2@example.com")[0]["id"], members[2].id
+            )
         with registry_keys([(1, self.key1)], [(1, self.index1)]):
             self.env.invalidate_all()
             with self.assertRaises(UserError):
                 self.identity.with_user(self.pii_user).email  # noqa: B018 - a key that no longer opens the row
+
+    def test_erasure_of_a_sealed_member(self):
+        member = self.create_member()
+        self.env["mail.mail"].create({"email_to": PERSON["email"], "subject": "Receipt", "body_html": "<p>x</p>"})
+        member.with_user(self.pii_user)._registry_erase("request")
+        self.env.cr.precommit.run()
+        self.assertFalse(member.registry_identity_ids)
+        self.assertEqual(stored_places(self.env, [PERSON["email"], PERSON["name"]]), {})
+        erasure = self.env["customer.identity.audit"].search(
+            [("channel", "=", "erasure"), ("member_id", "=", member.id)]
+        )
+        self.assertEqual(erasure.field_names, "email,phone")
 
     def test_settings_warn_without_a_key(self):
         settings = self.env["res.config.settings"].create({})
