@@ -1,5 +1,6 @@
 from odoo import api, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .. import sealing
 
@@ -29,19 +30,17 @@ class ResPartner(models.Model):
                     "Odoo configuration file): ask your administrator."
                 )
             )
-        # Only the member link is fetched: no identity value is loaded, nothing is decrypted.
-        identities = (
-            self.env["customer.identity"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("company_id", "=", self.env.company.id),
-                    (f"{kind}_index", "in", sealing.blind_index_candidates(kind, value)),
-                ],
-                ["partner_id"],
-                limit=10,
+        # One indexed query on the digest; no identity value is loaded, nothing is decrypted.
+        self.env["customer.identity"].flush_model([f"{kind}_index", "company_id", "partner_id"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT partner_id FROM customer_identity WHERE %s = ANY(%s) AND company_id = %s LIMIT 10",
+                SQL.identifier(f"{kind}_index"),
+                sealing.blind_index_candidates(kind, value),
+                self.env.company.id,
             )
         )
-        members = identities.partner_id.filtered(lambda member: member.active and not member.registry_erased_at)
+        partners = self.sudo().browse(row[0] for row in self.env.cr.fetchall())
+        members = partners.filtered(lambda member: member.active and not member.registry_erased_at)
         self.env["customer.identity.audit"]._record([kind], "lookup", member_ids=members.ids)
         return [{"id": member.id, "name": member.name, "pseudonym": member.pseudonym} for member in members]
