@@ -99,16 +99,22 @@ def seal(values):
     return f"{PREFIX}{version}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
+VERSION_PATTERN = re.compile(rf"{PREFIX}(\d+):")
+
+
 def sealed_version(token):
     """The key version of a sealed text (0 for none)."""
-    match = re.match(rf"{PREFIX}(\d+):", token or "")
+    match = VERSION_PATTERN.match(token or "")
     return int(match.group(1)) if match else 0
 
 
-def unseal(token):
-    """The dict sealed in `token`; SealingError when its key is not configured or it was tampered with."""
+def unseal(token, keys=None):
+    """The dict sealed in `token`; SealingError when its key is not configured or it was tampered with.
+
+    `keys` (from encryption_keys()) saves reading the configuration once per row when opening many.
+    """
     version = sealed_version(token)
-    key = encryption_keys().get(version)
+    key = (keys if keys is not None else encryption_keys()).get(version)
     if key is None:
         raise SealingError(f"identity values sealed with key version {version}, which is not configured")
     try:

@@ -204,12 +204,13 @@ class CustomerIdentity(models.Model):
         dirty = self.env.transaction.field_dirty
         sealed_fields = [self._fields[name] for name in SEALED_FIELDS]
         caches = [(field, field._get_cache(self.env), dirty.get(field, ())) for field in sealed_fields]
+        keys = sealing.encryption_keys()
         for record_id in self._ids:
             token = tokens.get(record_id)
             if not token:
                 continue
             try:
-                values = sealing.unseal(token)
+                values = sealing.unseal(token, keys)
             except sealing.SealingError as error:
                 raise UserError(
                     self.env._(
