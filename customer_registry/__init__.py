@@ -5,7 +5,7 @@ from . import wizards
 
 # The database functions this addon creates (the ledger's, the vault's, the erasure log's) all
 # start with one of these; their triggers go with them (CASCADE), on Odoo's tables too.
-FUNCTION_PREFIXES = ("customer_loyalty_", "customer_registry_", "customer_erasure_")
+FUNCTION_PREFIXES = ("customer_loyalty_", "customer_registry_", "customer_erasure_", "customer_identity_")
 
 
 def uninstall_hook(env):

@@ -10,7 +10,7 @@
     "author": "customer_registry contributors",
     "license": "LGPL-3",
     "depends": ["point_of_sale", "spreadsheet_dashboard"],
-    "external_dependencies": {"python": ["python-stdnum"]},
+    "external_dependencies": {"python": ["python-stdnum", "cryptography"]},
     "data": [
         "security/customer_registry_groups.xml",
         "security/ir.model.access.csv",
@@ -18,6 +18,7 @@
         "data/customer_allergen_data.xml",
         "data/customer_diet_data.xml",
         "views/customer_identity_views.xml",
+        "views/customer_identity_audit_views.xml",
         "views/customer_consent_views.xml",
         "views/customer_consent_text_views.xml",
         "data/customer_consent_text_data.xml",

@@ -2,6 +2,7 @@ from . import customer_allergen
 from . import customer_diet
 from . import customer_preference
 from . import customer_consent
+from . import customer_identity_audit
 from . import customer_identity
 from . import customer_erasure_log
 from . import res_partner
@@ -20,3 +21,4 @@ from . import customer_loyalty_entry
 from . import pos_session
 from . import customer_consent_text
 from . import res_partner_till
+from . import res_partner_lookup

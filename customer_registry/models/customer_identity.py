@@ -1,6 +1,16 @@
-from odoo import api, fields, models
+import logging
 
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.misc import OrderedSet
+
+from .. import sealing
 from . import registry_sql
+from .customer_identity_audit import request_channel
+
+_logger = logging.getLogger(__name__)
+COLLECTION_TYPES = (list, tuple, set, frozenset, OrderedSet)
 
 # res.partner fields holding a member's personal data, and where each lives here.
 PARTNER_TO_IDENTITY = {
@@ -20,6 +30,67 @@ PARTNER_TO_IDENTITY = {
 PERSONAL_PARTNER_FIELDS = (*PARTNER_TO_IDENTITY.keys() - {"name"}, "function", "website", "company_name")
 # Values a member cannot have at all (the identity has no place for them): refused, never dropped.
 MEMBER_REFUSED_FIELDS = ("function", "website", "company_name", "company_registry", "ref", "barcode", "image_1920")
+
+
+# Identity values sealed together (one ciphertext per row) when an encryption key is configured.
+SEALED_FIELDS = ("legal_name", "email", "phone", "street", "street2", "zip", "city", "birthdate", "vat", "notes")
+# Identity values whose reading is audited (the sealed ones and the address's state and country).
+AUDITED_FIELDS = frozenset((*SEALED_FIELDS, "state_id", "country_id"))
+# Identity values with a keyed blind index, searchable by exact value while sealed.
+BLIND_INDEXED = {"email": "email_index", "phone": "phone_index"}
+
+
+class _Sealed:
+    """A column left empty while identity values are sealed: the value lives in the row's sealed text.
+
+    Reading a sealed row fills the cache from the decrypted text (see
+    ``CustomerIdentity._fetch_query``); searching it works by exact value
+    through the blind index for emails and phones, and is refused otherwise.
+    """
+
+    sealed = True
+
+    def convert_to_column_insert(self, value, record, values=None, validate=True):
+        if sealing.current_version():
+            return None
+        return super().convert_to_column_insert(value, record, values, validate)
+
+    def get_column_update(self, record):
+        if sealing.current_version():
+            return None
+        return super().get_column_update(record)
+
+    def condition_to_sql(self, field_expr, operator, value, model, alias, query):
+        if not sealing.current_version() or field_expr != self.name:
+            return super().condition_to_sql(field_expr, operator, value, model, alias, query)
+        index_name = BLIND_INDEXED.get(self.name)
+        if index_name is None or operator not in ("=", "in", "=ilike", "ilike"):
+            raise UserError(
+                model.env._(
+                    "Identity values are encrypted: search members by card code, or by their exact email or phone."
+                )
+            )
+        values = list(value) if isinstance(value, COLLECTION_TYPES) else [value]
+        digests = [digest for item in values if item for digest in sealing.blind_index_candidates(self.name, item)]
+        column = model._field_to_sql(alias, index_name, query)
+        conditions = []
+        if digests:
+            conditions.append(SQL("%s IN %s", column, tuple(digests)))
+        if any(item is False or item is None for item in values):
+            conditions.append(SQL("%s IS NULL", column))
+        return SQL("(%s)", SQL(" OR ").join(conditions)) if conditions else SQL("FALSE")
+
+
+class SealedChar(_Sealed, fields.Char):
+    pass
+
+
+class SealedDate(_Sealed, fields.Date):
+    pass
+
+
+class SealedHtml(_Sealed, fields.Html):
+    pass
 
 
 def postal_area(zip_code):
@@ -50,18 +121,34 @@ class CustomerIdentity(models.Model):
     )
     pseudonym = fields.Char(related="partner_id.pseudonym")
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    legal_name = fields.Char()
-    email = fields.Char()
-    phone = fields.Char()
-    street = fields.Char()
-    street2 = fields.Char()
-    zip = fields.Char()
-    city = fields.Char()
+    legal_name = SealedChar()
+    email = SealedChar()
+    phone = SealedChar()
+    street = SealedChar()
+    street2 = SealedChar()
+    zip = SealedChar()
+    city = SealedChar()
     state_id = fields.Many2one("res.country.state", ondelete="restrict", domain="[('country_id', '=?', country_id)]")
     country_id = fields.Many2one("res.country", ondelete="restrict")
-    birthdate = fields.Date()
-    vat = fields.Char(string="Tax ID", help="A private person's tax or national identity number.")
-    notes = fields.Html()
+    birthdate = SealedDate()
+    vat = SealedChar(string="Tax ID", help="A private person's tax or national identity number.")
+    notes = SealedHtml()
+    # Encryption at rest (see sealing.py): the identity's values sealed together, and the key version.
+    sealed_values = fields.Text(compute="_compute_sealed_values", store=True, readonly=True, copy=False)
+    key_version = fields.Integer(
+        compute="_compute_sealed_values",
+        store=True,
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Version of the key that sealed this identity's values; 0: stored as plain text.",
+    )
+    # Keyed blind index (HMAC) of the normalised email and phone: the "forgot my card" lookup.
+    email_index = fields.Char(compute="_compute_blind_index", store=True, readonly=True, copy=False, index=True)
+    phone_index = fields.Char(compute="_compute_blind_index", store=True, readonly=True, copy=False, index=True)
+    index_key_version = fields.Integer(
+        compute="_compute_blind_index", store=True, readonly=True, copy=False, index=True
+    )
 
     _partner_unique = models.Constraint("UNIQUE(partner_id)", "A member has exactly one identity.")
 
@@ -71,6 +158,125 @@ class CustomerIdentity(models.Model):
         # messages list the records refused): the card code only, never the legal name.
         for identity in self:
             identity.display_name = self.env._("Identity of %s", identity.pseudonym or identity.id)
+
+    @api.depends(*SEALED_FIELDS)
+    def _compute_sealed_values(self):
+        version = sealing.current_version()
+        for identity in self:
+            if not version:
+                identity.sealed_values = False
+                identity.key_version = 0
+                continue
+            values = {}
+            for name in SEALED_FIELDS:
+                value = identity[name]
+                values[name] = fields.Date.to_string(value) if name == "birthdate" and value else (value or None)
+                if values[name] is not None:
+                    values[name] = str(values[name])
+            identity.sealed_values = sealing.seal(values)
+            identity.key_version = version
+
+    @api.depends("email", "phone")
+    def _compute_blind_index(self):
+        version = sealing.current_index_version()
+        for identity in self:
+            identity.email_index = sealing.blind_index("email", identity.email)
+            identity.phone_index = sealing.blind_index("phone", identity.phone)
+            identity.index_key_version = version
+
+    def _fetch_query(self, query, fields):
+        sealed = [field for field in fields if getattr(field, "sealed", False)]
+        token_field = self._fields["sealed_values"]
+        if sealed and token_field not in fields:
+            fields = [*fields, token_field]
+        records = super()._fetch_query(query, fields)
+        if sealed:
+            records._unseal_into_cache()
+        return records
+
+    def _unseal_into_cache(self):
+        """Fill the cache with the values sealed in each row (one decryption per identity).
+
+        Values written in this transaction and not flushed yet are kept: the
+        fetch does not overwrite them either.
+        """
+        tokens = self._fields["sealed_values"]._get_cache(self.env)
+        dirty = self.env.transaction.field_dirty
+        sealed_fields = [self._fields[name] for name in SEALED_FIELDS]
+        caches = [(field, field._get_cache(self.env), dirty.get(field, ())) for field in sealed_fields]
+        keys = sealing.encryption_keys()
+        for record_id in self._ids:
+            token = tokens.get(record_id)
+            if not token:
+                continue
+            try:
+                values = sealing.unseal(token, keys)
+            except sealing.SealingError as error:
+                raise UserError(
+                    self.env._(
+                        "This member's identity is encrypted and cannot be read: %s. Configure the key "
+                        "(customer_registry_keys) in the Odoo configuration file.",
+                        error,
+                    )
+                ) from error
+            for field, cache, dirty_ids in caches:
+                if record_id not in dirty_ids:
+                    cache[record_id] = field.convert_to_cache(values.get(field.name), self, validate=False)
+
+    def _registry_reseal(self):
+        """Seal (or re-seal under the current key) and re-index these identities, emptying their plain columns."""
+        if not self:
+            return
+        version = sealing.current_version()
+        for name in SEALED_FIELDS:
+            self.mapped(name)  # decrypted or plain, into the cache before the row changes
+        self.env.add_to_compute(self._fields["sealed_values"], self)
+        self.env.add_to_compute(self._fields["key_version"], self)
+        for name in ("email_index", "phone_index", "index_key_version"):
+            self.env.add_to_compute(self._fields[name], self)
+        self.flush_recordset()
+        if version:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE customer_identity SET %s WHERE id = ANY(%s)",
+                    SQL(", ").join(SQL("%s = NULL", SQL.identifier(name)) for name in SEALED_FIELDS),
+                    self.ids,
+                )
+            )
+
+    @api.model
+    def _registry_key_versions(self):
+        return sealing.current_version(), sealing.current_index_version()
+
+    @api.model
+    def _registry_reseal_pending_sql(self, select):
+        """Identities not yet sealed and indexed under the current keys (or still holding plain columns)."""
+        version, index_version = self._registry_key_versions()
+        plain_columns = SQL(" OR ").join(SQL("%s IS NOT NULL", SQL.identifier(name)) for name in SEALED_FIELDS)
+        self.env.flush_all()
+        return SQL(
+            """SELECT %(select)s FROM customer_identity
+                WHERE key_version IS DISTINCT FROM %(version)s
+                   OR index_key_version IS DISTINCT FROM %(index_version)s
+                   OR (%(version)s > 0 AND (%(plain)s))""",
+            select=select,
+            version=version,
+            index_version=index_version,
+            plain=plain_columns,
+        )
+
+    @api.model
+    def _registry_reseal_pending_count(self):
+        self.env.cr.execute(self._registry_reseal_pending_sql(SQL("count(*)")))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _registry_reseal_batch(self, limit=500):
+        """Re-seal and re-index the next `limit` identities not yet under the current keys; how many."""
+        self.env.cr.execute(SQL("%s ORDER BY id LIMIT %s", self._registry_reseal_pending_sql(SQL("id")), limit))
+        identities = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        identities._registry_reseal()
+        return len(identities)
 
     def init(self):
         result = super().init()
@@ -84,10 +290,63 @@ class CustomerIdentity(models.Model):
         return identities
 
     def write(self, vals):
+        version = sealing.current_version()
+        stale = (
+            self.sudo().filtered(lambda identity: identity.key_version != version)
+            if version and set(vals) & set(SEALED_FIELDS)
+            else self.browse()
+        )
         result = super().write(vals)
+        # A row sealed by another key, or still plain: seal all its values, not only those written.
+        stale._registry_reseal()
         if "zip" in vals:
             self._sync_postal_area()
         return result
+
+    # Audit of reads: every way a user reads identity values writes one entry per member and request.
+
+    def _registry_audit(self, field_names, channel=None):
+        """Record that these identities' `field_names` were read (buffered, written at commit)."""
+        audited = AUDITED_FIELDS.intersection(field_names)
+        if self and audited:
+            self.env["customer.identity.audit"]._record(audited, channel or request_channel(), identity_ids=self.ids)
+
+    def _read_format(self, fnames, load="_classic_read"):
+        result = super()._read_format(fnames, load)
+        self.browse([row["id"] for row in result])._registry_audit(fnames)
+        return result
+
+    def export_data(self, fields_to_export):
+        result = super().export_data(fields_to_export)
+        self._registry_audit([path.split("/")[0] for path in fields_to_export], "export")
+        return result
+
+    # Reading identity values writes the audit: Odoo must serve these on a read/write cursor
+    # (its dispatchers look for `_readonly` on the method) instead of a replica's read-only one.
+    def read(self, fields=None, load="_classic_read"):
+        return super().read(fields, load)
+
+    @api.model
+    def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None, **read_kwargs):
+        return super().search_read(domain, fields, offset, limit, order, **read_kwargs)
+
+    def web_read(self, specification):
+        return super().web_read(specification)
+
+    @api.model
+    def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):
+        return super().web_search_read(domain, specification, offset, limit, order, count_limit)
+
+    read._readonly = search_read._readonly = web_read._readonly = web_search_read._readonly = False
+
+    def _search_display_name(self, operator, value):
+        if sealing.current_version() and operator not in ("not ilike", "!=", "not in"):
+            # Names and addresses cannot be searched once sealed: the card code, or an exact email or phone.
+            domain = [("pseudonym", operator, value)]
+            if isinstance(value, str) and value and sealing.index_keys():
+                domain = ["|", "|", *domain, ("email", "=", value), ("phone", "=", value)]
+            return domain
+        return super()._search_display_name(operator, value)
 
     def _sync_postal_area(self):
         for identity in self:

@@ -169,6 +169,7 @@ class CustomerSegment(models.Model):
             .search([("partner_id", "in", consenting.ids), ("company_id", "=", self.company_id.id)])
         )
         emails = {identity.partner_id: identity.email for identity in identities if identity.email}
+        identities._registry_audit(["email"], "segment_export")
         left_out = {NO_CONSENT: len(members - consenting), NO_EMAIL: len(consenting) - len(emails)}
         return emails, left_out
 

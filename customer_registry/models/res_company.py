@@ -30,6 +30,16 @@ class ResCompany(models.Model):
         "0: never.",
     )
 
+    registry_audit_retention_months = fields.Integer(
+        string="Keep the Identity Read Audit For (months)",
+        default=24,
+        help="Entries of the audit of identity reads older than this are purged by a daily scheduled action. "
+        "0: kept for ever.",
+    )
+
+    _registry_audit_retention_positive = models.Constraint(
+        "CHECK(registry_audit_retention_months >= 0)", "The audit retention is a number of months, or 0 to keep all."
+    )
     _registry_storage_limits_positive = models.Constraint(
         "CHECK(registry_erase_inactive_months >= 0 AND registry_health_data_months >= 0)",
         "Storage limits are a number of months, or 0 for none.",

@@ -62,6 +62,8 @@ class ResPartner(models.Model):
         if not members:
             return
         identities = members._registry_identity()
+        # The identities are deleted below: the audit is keyed by member.
+        self.env["customer.identity.audit"]._record(["email", "phone"], "erasure", member_ids=identities.partner_id.ids)
         traces = {
             member.id: [v for v in (identity.email, identity.phone) if v]
             for member, identity in ((i.partner_id, i) for i in identities)
@@ -194,6 +196,7 @@ class ResPartner(models.Model):
             return values
 
         identity = member._registry_identity()
+        identity._registry_audit(IDENTITY_EXPORT_FIELDS, "access_export")
         purposes = dict(self.env["customer.consent"]._fields["purpose"]._description_selection(self.env))
         orders = self.env["pos.order"].sudo().search([("pseudonym", "=", member.pseudonym)], order="date_order, id")
         entries = self.env["customer.loyalty.entry"].sudo().search([("member_id", "=", member.id)], order="id")

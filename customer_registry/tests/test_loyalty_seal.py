@@ -373,7 +373,7 @@ class TestUpgradePath(SealCommon):
             self.env.cr.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'customer_registry%%'")
             self.assertGreater(self.env.cr.fetchone()[0], 10, "the vault's triggers are there before")
             uninstall_hook(self.env)
-            for prefix in ("customer_loyalty", "customer_registry", "customer_erasure"):
+            for prefix in ("customer_loyalty", "customer_registry", "customer_erasure", "customer_identity"):
                 self.env.cr.execute("SELECT proname FROM pg_proc WHERE proname LIKE %s", [f"{prefix}%"])
                 self.assertFalse(self.env.cr.fetchall())
                 self.env.cr.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE %s", [f"{prefix}%"])

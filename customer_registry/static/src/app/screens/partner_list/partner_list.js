@@ -1,6 +1,8 @@
 import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
 import { PartnerList } from "@point_of_sale/app/screens/partner_list/partner_list";
+import { TextInputPopup } from "@point_of_sale/app/components/popups/text_input_popup/text_input_popup";
+import { makeAwaitable } from "@point_of_sale/app/utils/make_awaitable_dialog";
 import { memberCodeOf, mistypedMemberCodeError } from "@customer_registry/app/utils/member_code";
 
 patch(PartnerList.prototype, {
@@ -38,6 +40,33 @@ patch(PartnerList.prototype, {
             this.clickPartner(member);
         } else {
             this.notification.add(_t('No member has the card code "%s".', typed), { type: "warning" });
+        }
+    },
+    /**
+     * "Forgot my card": the customer tells their phone number or email, the server finds the
+     * member by its blind index (exact match only) and answers with the label and card code.
+     */
+    async findMemberByContact() {
+        const typed = await makeAwaitable(this.dialog, TextInputPopup, {
+            title: _t("Find a member by phone or email"),
+            placeholder: _t("The member's full phone number or email address"),
+        });
+        if (!typed?.trim()) {
+            return;
+        }
+        const found = await this.pos.data.call("res.partner", "registry_find_by_contact", [typed]);
+        if (found.length !== 1) {
+            this.notification.add(
+                found.length
+                    ? _t("Several members have this phone number or email: ask for their card.")
+                    : _t("No member has exactly this phone number or email."),
+                { type: "warning" }
+            );
+            return;
+        }
+        const member = await this.pos.findRegistryMember(found[0].pseudonym);
+        if (member) {
+            this.clickPartner(member);
         }
     },
 });

@@ -1,0 +1,260 @@
+"""Encrypted, audited identity reads and the blind-index lookup, against their plain-text equivalents.
+
+benchmarks/run privacy [--size small|full]
+
+Times, interleaved (A,B then B,A) in one process, median of the pair ratios:
+- identity_read: a personal-data user reads 1,000 identities (name, email, phone,
+  address, birthdate, tax ID) sealed with a key, decrypted and audited (the
+  audit's INSERT at commit included), vs 1,000 plain-text identities read by
+  Odoo's own read without the audit (target: at most 1.3);
+- lookup: the cashier's `registry_find_by_contact` (HMAC of the typed value,
+  the blind index, the audit's INSERT) among 1,000,000 identities (100,000 with
+  `--size small`) vs the same query on the plain-text email, on a btree index of
+  the same table, without digest and audit (target: at most 1.2).
+Each timing is printed with its queries per operation. If benchmarks/
+_privacy_retention.py exists (the storage-limit job's benchmark), its figures
+are printed on the same last line.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+import resource
+import statistics
+import time
+
+import harness
+
+SIZES = {"small": (100_000, 5, 20), "full": (1_000_000, 9, 50)}  # identities for the lookup, pairs, lookups per op
+READ_IDENTITIES = 1_000
+READ_FIELDS = ["legal_name", "email", "phone", "street", "zip", "city", "birthdate", "vat"]
+# Fixed keys: the benchmark's figures do not depend on a draw.
+KEY = base64.urlsafe_b64encode(hashlib.sha256(b"customer_registry benchmark key").digest()).decode()
+INDEX_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"customer_registry benchmark index key").digest()).decode()
+KEYS_ENV = {"CUSTOMER_REGISTRY_KEYS": f"1:{KEY}", "CUSTOMER_REGISTRY_INDEX_KEYS": f"1:{INDEX_KEY}"}
+CHUNK = 50_000
+
+
+def keys_on():
+    os.environ.update(KEYS_ENV)
+
+
+def keys_off():
+    for name in KEYS_ENV:
+        os.environ.pop(name, None)
+
+
+def person(index):
+    return {
+        "is_registry_member": True,
+        "name": f"Bench Person {index}",
+        "email": f"bench.person{index}@example.com",
+        "phone": f"+47 9{index:07d}",
+        "street": f"Benchgata {index}",
+        "zip": f"{5000 + index % 100}",
+        "city": "Bergen",
+        "vat": f"{10000000000 + index}",
+    }
+
+
+def timed(operation):
+    started = time.perf_counter()
+    result = operation()
+    return time.perf_counter() - started, result
+
+
+def compare(name, a_operation, b_operation, cr, pairs):
+    """Median of the A/B time ratios over interleaved pairs, with queries per operation."""
+    a_operation(), b_operation()  # warm caches: rules, plans, pages
+    ratios, a_times, b_times = [], [], []
+    for pair in range(pairs):
+        if pair % 2:
+            b_time, _ = timed(b_operation)
+            a_time, _ = timed(a_operation)
+        else:
+            a_time, _ = timed(a_operation)
+            b_time, _ = timed(b_operation)
+        ratios.append(a_time / b_time)
+        a_times.append(a_time)
+        b_times.append(b_time)
+    counts = []
+    for operation in (a_operation, b_operation):
+        before = cr.sql_log_count
+        rows = operation()
+        counts.append((cr.sql_log_count - before, rows))
+    print(
+        f"{name}: A median {statistics.median(a_times) * 1000:.1f} ms ({counts[0][0]} queries, {counts[0][1]} rows), "
+        f"B median {statistics.median(b_times) * 1000:.1f} ms ({counts[1][0]} queries, {counts[1][1]} rows), "
+        f"ratios {', '.join(f'{ratio:.2f}' for ratio in ratios)}",
+        flush=True,
+    )
+    return statistics.median(ratios)
+
+
+def identity_read_ratio(env, cr, pairs):
+    import odoo  # late: the harness configures Odoo first
+
+    Partner = env["res.partner"]
+    keys_off()
+    plain = Partner.create([person(index) for index in range(READ_IDENTITIES)]).registry_identity_ids
+    keys_on()
+    sealed = Partner.create([person(index) for index in range(READ_IDENTITIES, 2 * READ_IDENTITIES)])
+    sealed = sealed.registry_identity_ids
+    env.flush_all()
+    cr.execute(
+        "SELECT COUNT(*) FILTER (WHERE key_version = 1 AND email IS NULL), COUNT(*) FILTER (WHERE key_version = 0)"
+        " FROM customer_identity"
+    )
+    sealed_count, plain_count = cr.fetchone()
+    print(f"identities sealed / plain: {sealed_count} / {plain_count}", flush=True)
+    reader = env.ref("base.user_admin")
+    reader.group_ids |= env.ref("customer_registry.group_registry_pii")
+    env.flush_all()
+    cr.commit()
+
+    def sealed_audited():
+        env.invalidate_all()
+        rows = sealed.with_user(reader).read(READ_FIELDS)
+        cr.flush()  # the request's commit: the audit's one INSERT
+        return len(rows)
+
+    def plain_unaudited():
+        env.invalidate_all()
+        records = plain.with_user(reader)
+        records.fetch(READ_FIELDS)
+        # Odoo's own read, without the addon's audit.
+        rows = odoo.models.BaseModel._read_format(records, READ_FIELDS)
+        cr.flush()
+        return len(rows)
+
+    ratio = compare("identity_read (sealed+audited vs plain)", sealed_audited, plain_unaudited, cr, pairs)
+    cr.execute("SELECT COUNT(*) FROM customer_identity_audit")
+    print(f"audit entries written: {cr.fetchone()[0]}", flush=True)
+    cr.rollback()
+    return ratio
+
+
+def load_identities(env, cr, count):
+    """`count` members with identities in bulk, their emails and phones indexed, as a restore would load them."""
+    started = time.monotonic()
+    keys = {"email": base64.urlsafe_b64decode(INDEX_KEY), "phone": base64.urlsafe_b64decode(INDEX_KEY)}
+    company = env.company.id
+    from odoo.addons.customer_registry import sealing  # late: the harness configures Odoo first
+
+    # A real sealed text, the same for every row: the lookup must never open it (sealing 1,000,000 rows
+    # one by one would only slow the load).
+    token = sealing.seal(dict.fromkeys(READ_FIELDS, "Bench value"))
+    cr.execute("SET session_replication_role = replica")  # bypass the guards: a restore's load
+    for start in range(0, count, CHUNK):
+        numbers = list(range(start, min(count, start + CHUNK)))
+        emails = [f"member{n}@example.com" for n in numbers]
+        phones = [f"4798{n:08d}" for n in numbers]
+        email_index = [
+            hmac.new(keys["email"], f"email:{email}".encode(), hashlib.sha256).hexdigest() for email in emails
+        ]
+        phone_index = [
+            hmac.new(keys["phone"], f"phone:{phone}".encode(), hashlib.sha256).hexdigest() for phone in phones
+        ]
+        cr.execute(
+            """WITH partners AS (
+                   INSERT INTO res_partner (name, complete_name, active, type, autopost_bills, is_registry_member,
+                                            pseudonym, company_id, create_date, write_date)
+                   SELECT 'M' || n, 'M' || n, TRUE, 'contact', 'ask', TRUE, 'bench' || n, %(company)s, NOW(), NOW()
+                     FROM unnest(%(numbers)s::int[]) AS n
+                   RETURNING id, name)
+               INSERT INTO customer_identity (partner_id, company_id, email, sealed_values, key_version,
+                                              email_index, phone_index, index_key_version, create_date, write_date)
+               SELECT p.id, %(company)s, r.email, %(token)s, 1, r.email_index, r.phone_index, 1, NOW(), NOW()
+                 FROM partners p
+                 JOIN unnest(%(numbers)s::int[], %(emails)s::varchar[], %(email_index)s::varchar[],
+                             %(phone_index)s::varchar[]) AS r(n, email, email_index, phone_index)
+                   ON p.name = 'M' || r.n""",
+            {
+                "company": company,
+                "token": token,
+                "numbers": numbers,
+                "emails": emails,
+                "email_index": email_index,
+                "phone_index": phone_index,
+            },
+        )
+    cr.execute("SET session_replication_role = DEFAULT")
+    # The plain-text side of the comparison: the email on a btree index, as an unencrypted register has it.
+    cr.execute("CREATE INDEX bench_identity_email ON customer_identity (email)")
+    cr.commit()
+    cr.execute("ANALYZE customer_identity; ANALYZE res_partner")
+    harness.log(f"loaded {count} identities in {time.monotonic() - started:.1f} s")
+
+
+def lookup_ratio(env, cr, count, pairs, per_op):
+    load_identities(env, cr, count)
+    cashier = env["res.users"].create(
+        {
+            "name": "Bench Cashier",
+            "login": "bench_cashier",
+            "group_ids": [(6, 0, [env.ref("point_of_sale.group_pos_user").id, env.ref("base.group_user").id])],
+        }
+    )
+    cr.commit()
+    step = max(1, count // per_op)
+    emails = [f"member{n}@example.com" for n in range(7, count, step)][:per_op]
+    Partner = env["res.partner"].with_user(cashier)
+
+    def blind_index_lookup():
+        found = sum(len(Partner.registry_find_by_contact(email)) for email in emails)
+        cr.flush()  # the audit's INSERT
+        return found
+
+    def plain_lookup():
+        # The same lookup on the plain email column (btree index), without the digest and the audit.
+        found = 0
+        for email in emails:
+            cr.execute(
+                "SELECT partner_id FROM customer_identity WHERE email = ANY(%s) AND company_id = %s LIMIT 10",
+                [[email], env.company.id],
+            )
+            members = Partner.browse(row[0] for row in cr.fetchall()).sudo()
+            found += len([{"id": m.id, "name": m.name, "pseudonym": m.pseudonym} for m in members if m.active])
+        return found
+
+    ratio = compare(
+        f"lookup among {count} identities, {len(emails)} lookups per op (blind index vs plain btree)",
+        blind_index_lookup,
+        plain_lookup,
+        cr,
+        pairs,
+    )
+    cr.execute(
+        "EXPLAIN SELECT id FROM customer_identity WHERE company_id = %s AND email_index IN (%s) LIMIT 10",
+        [env.company.id, "x"],
+    )
+    print("blind-index plan: " + " / ".join(row[0].strip() for row in cr.fetchall()), flush=True)
+    cr.rollback()
+    return ratio
+
+
+def main(pg, addons, size):
+    import odoo  # late: the harness configures Odoo first
+
+    count, pairs, per_op = SIZES[size]
+    dbname = f"bench_privacy_{size}"
+    harness.install(pg, addons, dbname)
+    keys_on()
+    with harness.odoo_registry(pg, addons, dbname) as registry, registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        read_ratio = identity_read_ratio(env, cr, pairs)
+        env.invalidate_all()
+        look_ratio = lookup_ratio(env, cr, count, pairs, per_op)
+    keys_off()
+    pg.drop(dbname)
+    figures = {"identity_read_ratio": f"{read_ratio:.2f}", "lookup_ratio": f"{look_ratio:.2f}"}
+    try:
+        import _privacy_retention  # engineer 10b's storage-limit benchmark, when merged
+    except ImportError:
+        print("benchmarks/_privacy_retention.py not present: retention_cron_s not measured", flush=True)
+    else:
+        figures.update({key: value for key, value in _privacy_retention.run(pg, addons, size).items()})
+    figures.setdefault("peak_rss_mb", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    print(" ".join(f"{key}={value}" for key, value in figures.items()), flush=True)
+    return 0

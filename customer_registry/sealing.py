@@ -1,0 +1,155 @@
+"""Encryption at rest of identity values, and the keyed blind index of emails and phones.
+
+Keys live outside the database: the Odoo configuration file options
+``customer_registry_keys`` and ``customer_registry_index_keys``, else the
+environment variables ``CUSTOMER_REGISTRY_KEYS`` and
+``CUSTOMER_REGISTRY_INDEX_KEYS``. Each holds ``version:key`` pairs separated by
+commas, the current key first (``3:<key>,2:<older key>``); a key is 32 random
+bytes in URL-safe base64, as ``python3 -c "import base64, os;
+print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`` prints.
+
+An identity's values are sealed together, once per row, with AES-256-GCM from
+the ``cryptography`` package (one decryption per identity read, not one per
+field); the sealed text starts with the key version (``crv3:``), so a row knows
+which key sealed it. The blind index is HMAC-SHA256 of the normalised value
+under the index key: equal inputs give equal digests, and without the key a
+digest tells nothing about the phone number or address behind it.
+"""
+
+import base64
+import binascii
+import functools
+import hashlib
+import hmac
+import json
+import os
+import re
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from odoo.tools import config
+
+KEYS_OPTION = "customer_registry_keys"
+INDEX_KEYS_OPTION = "customer_registry_index_keys"
+PREFIX = "crv"
+# Binds a sealed text to what it is: a value moved to another table or column does not open.
+ASSOCIATED_DATA = b"customer_registry.identity"
+NONCE_SIZE = 12
+
+
+class SealingError(ValueError):
+    """A key option is malformed, or a row needs a key that is not configured."""
+
+
+def _raw(option):
+    return config.get(option) or os.environ.get(option.upper()) or ""
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(raw):
+    keys = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        version, sep, encoded = item.partition(":")
+        if not sep or not version.isdigit() or int(version) < 1:
+            raise SealingError(f"{item[:4]}...: write each key as version:key, the version a number from 1")
+        try:
+            key = base64.urlsafe_b64decode(encoded.strip())
+        except (binascii.Error, ValueError) as error:
+            raise SealingError(f"key version {version} is not URL-safe base64") from error
+        if len(key) != 32:
+            raise SealingError(f"key version {version} must be 32 bytes, it is {len(key)}")
+        if int(version) in keys:
+            raise SealingError(f"key version {version} is given twice")
+        keys[int(version)] = key
+    return keys
+
+
+def encryption_keys():
+    """{version: key}, the current key first; empty when encryption is off."""
+    return _parse(_raw(KEYS_OPTION))
+
+
+def index_keys():
+    """{version: key}, the current blind-index key first; empty without one."""
+    return _parse(_raw(INDEX_KEYS_OPTION))
+
+
+def current_version():
+    """The version new values are sealed with; 0 when encryption is off (plain text, as before)."""
+    return next(iter(encryption_keys()), 0)
+
+
+def current_index_version():
+    return next(iter(index_keys()), 0)
+
+
+@functools.lru_cache(maxsize=8)
+def _cipher(key):
+    return AESGCM(key)
+
+
+def seal(values):
+    """The dict `values` (JSON-serialisable) sealed with the current key."""
+    keys = encryption_keys()
+    version = next(iter(keys))
+    nonce = os.urandom(NONCE_SIZE)
+    data = json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
+    sealed = _cipher(keys[version]).encrypt(nonce, data, ASSOCIATED_DATA)
+    return f"{PREFIX}{version}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+VERSION_PATTERN = re.compile(rf"{PREFIX}(\d+):")
+
+
+def sealed_version(token):
+    """The key version of a sealed text (0 for none)."""
+    match = VERSION_PATTERN.match(token or "")
+    return int(match.group(1)) if match else 0
+
+
+def unseal(token, keys=None):
+    """The dict sealed in `token`; SealingError when its key is not configured or it was tampered with.
+
+    `keys` (from encryption_keys()) saves reading the configuration once per row when opening many.
+    """
+    version = sealed_version(token)
+    key = (keys if keys is not None else encryption_keys()).get(version)
+    if key is None:
+        raise SealingError(f"identity values sealed with key version {version}, which is not configured")
+    try:
+        raw = base64.urlsafe_b64decode(token.split(":", 1)[1])
+        data = _cipher(key).decrypt(raw[:NONCE_SIZE], raw[NONCE_SIZE:], ASSOCIATED_DATA)
+    except (InvalidTag, binascii.Error, ValueError) as error:
+        raise SealingError(f"identity values sealed with key version {version} do not open with that key") from error
+    return json.loads(data)
+
+
+def normalize_email(value):
+    return (value or "").strip().lower()
+
+
+def normalize_phone(value):
+    """Digits only; a leading + or 00 (international prefix) is dropped: '+47 912 34 567' -> '4791234567'."""
+    digits = re.sub(r"\D", "", value or "")
+    if (value or "").strip().startswith("00"):
+        digits = digits[2:]
+    return digits
+
+
+NORMALIZERS = {"email": normalize_email, "phone": normalize_phone}
+
+
+def blind_index(kind, value, version=None):
+    """HMAC-SHA256 of the normalised value under the index key `version` (current by default)."""
+    normalized = NORMALIZERS[kind](value)
+    keys = index_keys()
+    if not normalized or not keys:
+        return False
+    key = keys[version or next(iter(keys))]
+    return hmac.new(key, f"{kind}:{normalized}".encode(), hashlib.sha256).hexdigest()
+
+
+def blind_index_candidates(kind, value):
+    """The digests of `value` under every configured index key: rows not yet re-indexed still match."""
+    return [digest for version in index_keys() if (digest := blind_index(kind, value, version))]

@@ -1,0 +1,219 @@
+"""Every read of identity values is audited: one entry per member, channel and request (issue 10, requirement 4)."""
+
+import json
+import logging
+from datetime import timedelta
+
+import psycopg2
+
+from odoo import fields, http
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+EXPORT = "base.group_user,base.group_allow_export"
+
+
+@tagged("post_install", "-at_install")
+class TestIdentityAudit(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.pii_user = new_test_user(
+            cls.env, "cr_audit_pii", groups=f"{EXPORT},base.group_partner_manager,customer_registry.group_registry_pii"
+        )
+        cls.manager = new_test_user(
+            cls.env, "cr_audit_manager", groups=f"{EXPORT},customer_registry.group_registry_manager"
+        )
+        cls.cashier = new_test_user(
+            cls.env,
+            "cr_audit_cashier",
+            groups="base.group_user,base.group_partner_manager,point_of_sale.group_pos_user",
+        )
+        Partner = cls.env["res.partner"]
+        cls.members = Partner.create(
+            [
+                {"is_registry_member": True, "name": "Audun Qaudit", "email": "audun@example.com", "zip": "5003"},
+                {
+                    "is_registry_member": True,
+                    "name": "Berit Qaudit",
+                    "email": "berit@example.com",
+                    "phone": "+4791111111",
+                },
+            ]
+        )
+        cls.identities = cls.members.registry_identity_ids
+
+    def entries(self, channel=None):
+        domain = [("pseudonym", "in", self.members.mapped("pseudonym"))]
+        if channel:
+            domain.append(("channel", "=", channel))
+        return self.env["customer.identity.audit"].search(domain)
+
+    def call_kw(self, model, method, args, kwargs=None):
+        return self.make_jsonrpc_request(
+            f"/web/dataset/call_kw/{model}.{method}",
+            {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+        )
+
+    def test_web_client_reads_write_one_entry_per_member_and_request(self):
+        self.authenticate(self.pii_user.login, self.pii_user.login)
+        spec = {"legal_name": {}, "email": {}, "phone": {}, "pseudonym": {}}
+        # A read-only route would fail on the audit's INSERT and be served twice (Odoo's retry warns).
+        with self.assertNoLogs("odoo.http", level=logging.WARNING):
+            self.call_kw("customer.identity", "web_search_read", [[("id", "in", self.identities.ids)], spec])
+        entries = self.entries()
+        self.assertEqual(len(entries), 2)
+        self.assertEqual(set(entries.mapped("channel")), {"form"})
+        self.assertEqual(entries.user_id, self.pii_user)
+        self.assertEqual(set(entries.mapped("field_names")), {"email,legal_name,phone"})
+        # Opening one identity is a new request: one more entry, for that member.
+        self.call_kw("customer.identity", "web_read", [self.identities[:1].ids, {"email": {}, "city": {}}])
+        self.assertEqual(len(self.entries()), 3)
+        self.assertEqual(self.entries()[:1].pseudonym, self.members[0].pseudonym)
+        # Reading the card code only is not a read of personal data.
+        self.call_kw("customer.identity", "web_read", [self.identities.ids, {"pseudonym": {}}])
+        self.assertEqual(len(self.entries()), 3)
+
+    def test_export_writes_one_entry_per_member(self):
+        self.authenticate(self.pii_user.login, self.pii_user.login)
+        params = {
+            "model": "customer.identity",
+            "fields": [{"name": "legal_name", "label": "Name"}, {"name": "email", "label": "Email"}],
+            "ids": self.identities.ids,
+            "domain": [],
+            "import_compat": False,
+        }
+        response = self.url_open(
+            "/web/export/csv", data={"data": json.dumps(params), "csrf_token": http.Request.csrf_token(self)}
+        )
+        response.raise_for_status()
+        self.assertIn("audun@example.com", response.text)
+        self.assertEqual(len(self.entries()), 2)
+        self.assertEqual(set(self.entries().mapped("channel")), {"export"})
+
+    def test_api_reads_are_audited_as_api(self):
+        password = self.pii_user.login
+        self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname,
+            self.pii_user.id,
+            password,
+            "customer.identity",
+            "read",
+            [self.identities[:1].ids],
+            {"fields": ["email"]},
+        )
+        self.assertEqual(len(self.entries("api")), 1)
+        response = self.url_open(
+            "/jsonrpc",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {
+                    "service": "object",
+                    "method": "execute_kw",
+                    "args": [
+                        self.env.cr.dbname,
+                        self.pii_user.id,
+                        password,
+                        "customer.identity",
+                        "search_read",
+                        [[("id", "in", self.identities.ids)]],
+                        {"fields": ["phone"]},
+                    ],
+                },
+            },
+        )
+        self.assertNotIn("error", response.json())
+        self.assertEqual(len(self.entries("api")), 3)
+        key = (
+            self.env["res.users.apikeys"]
+            .with_user(self.pii_user)
+            ._generate(None, "audit test", fields.Datetime.now() + timedelta(days=1))
+        )
+        response = self.url_open(
+            "/json/2/customer.identity/read",
+            json={"ids": self.identities[1:].ids, "fields": ["street"]},
+            headers={"Authorization": f"bearer {key}"},
+        )
+        response.raise_for_status()
+        self.assertEqual(len(self.entries("api")), 4)
+        self.assertEqual(self.entries("api")[:1].field_names, "street")
+
+    def test_access_export_erasure_and_segment_export_channels(self):
+        self.authenticate(self.pii_user.login, self.pii_user.login)
+        response = self.url_open(f"/customer_registry/access_export/{self.members[0].id}")
+        response.raise_for_status()
+        self.assertEqual(len(self.entries("access_export")), 1)
+        segment = self.env["customer.segment"].create({"name": "Everyone"})
+        self.env["customer.consent"].create({"partner_id": self.members[1].id, "purpose": "marketing"})
+        emails, _left_out = segment.with_user(self.pii_user)._mailing_recipients()
+        self.assertEqual(list(emails.values()), ["berit@example.com"])
+        self.members[0].with_user(self.pii_user)._registry_erase("request")
+        self.env.cr.precommit.run()
+        self.assertEqual(self.entries("segment_export").pseudonym, self.members[1].pseudonym)
+        erased = self.entries("erasure")
+        self.assertEqual(erased.pseudonym, self.members[0].pseudonym)
+        self.assertEqual(erased.field_names, "email,phone")
+
+    def test_one_insert_per_request_whatever_was_read(self):
+        self.env.cr.precommit.run()  # what creating the members left to do at commit (mail's tracking)
+        Identity = self.env["customer.identity"].with_user(self.pii_user)
+        for names in (["email"], ["legal_name", "phone"], ["zip", "email"]):
+            Identity.browse(self.identities.ids).read(names)
+            Identity.search_read([("id", "in", self.identities.ids)], names)
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        self.env.cr.precommit.run()
+        self.assertEqual(self.env.cr.sql_log_count - before, 1)
+        self.assertEqual(len(self.entries()), 2)
+        self.assertEqual(set(self.entries().mapped("field_names")), {"email,legal_name,phone,zip"})
+
+    def test_only_managers_read_the_audit(self):
+        self.identities.with_user(self.pii_user).read(["email"])
+        self.env.cr.precommit.run()
+        Audit = self.env["customer.identity.audit"]
+        self.assertEqual(len(Audit.with_user(self.manager).search([("id", "in", self.entries().ids)])), 2)
+        for user in (self.cashier, self.pii_user):
+            with self.assertRaises(AccessError):
+                Audit.with_user(user).search([])
+
+    @mute_logger("odoo.sql_db")
+    def test_append_only_but_purged_after_its_retention(self):
+        self.identities.with_user(self.pii_user).read(["email"])
+        self.env.cr.precommit.run()
+        entry = self.entries()[:1]
+        with self.assertRaises(UserError):
+            entry.write({"channel": "api"})
+        with self.assertRaises(UserError):
+            entry.unlink()
+        with self.assertRaises(UserError):
+            self.env["customer.identity.audit"].create({"channel": "api"})
+        for statement in (
+            "UPDATE customer_identity_audit SET channel = 'api' WHERE id = %s",
+            "DELETE FROM customer_identity_audit WHERE id = %s",
+            "TRUNCATE customer_identity_audit",
+        ):
+            with self.assertRaises(psycopg2.errors.CheckViolation), self.env.cr.savepoint():
+                self.env.cr.execute(statement, [entry.id])
+        # An entry older than the company's retention (24 months by default), as a restore brings it.
+        self.env.cr.execute(
+            """INSERT INTO customer_identity_audit (read_at, pseudonym, company_id, channel, user_id)
+               VALUES (now() AT TIME ZONE 'UTC' - interval '30 months', 'old', %s, 'form', %s) RETURNING id""",
+            [self.env.company.id, self.pii_user.id],
+        )
+        old_id = self.env.cr.fetchone()[0]
+        # Even the purge's switch does not delete a recent entry.
+        with self.assertRaises(psycopg2.errors.CheckViolation), self.env.cr.savepoint():
+            self.env.cr.execute("SELECT set_config('customer_registry.audit_purge', 'on', true)")
+            self.env.cr.execute("DELETE FROM customer_identity_audit WHERE id = %s", [entry.id])
+        self.env.company.registry_audit_retention_months = 0
+        self.env.flush_all()
+        self.assertEqual(self.env["customer.identity.audit"]._cron_purge(), 0)
+        self.env.company.registry_audit_retention_months = 24
+        self.env.flush_all()
+        self.assertEqual(self.env["customer.identity.audit"]._cron_purge(), 1)
+        self.env.invalidate_all()
+        self.assertFalse(self.env["customer.identity.audit"].browse(old_id).exists())
+        self.assertTrue(entry.exists())

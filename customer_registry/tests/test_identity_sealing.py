@@ -1,0 +1,157 @@
+"""Identity values encrypted at rest, the blind-index lookup and key rotation (issue 10, requirements 5)."""
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import RegistryCase, stored_places
+from .sealing_common import new_key, registry_keys
+
+PERSON = {
+    "name": "Signe Qsealtest",
+    "email": "Signe.Qsealtest@example.com",
+    "phone": "+47 934 55 120",
+    "street": "Qsealveien 12",
+    "zip": "7010",
+    "city": "Qsealby",
+    "comment": "<p>Qsealnote about Signe</p>",
+}
+VALUES = ["Signe Qsealtest", "Signe.Qsealtest@example.com", "934 55 120", "Qsealveien 12", "Qsealby", "Qsealnote"]
+
+
+@tagged("post_install", "-at_install")
+class TestIdentitySealing(RegistryCase):
+    def setUp(self):
+        super().setUp()
+        self.key1, self.index1 = new_key(), new_key()
+        self.enterContext(registry_keys([(1, self.key1)], [(1, self.index1)]))
+
+    def create_member(self, **values):
+        return self.env["res.partner"].create({"is_registry_member": True, **PERSON, **values})
+
+    def test_sealed_identity_leaves_no_plain_value_in_any_table(self):
+        member = self.create_member()
+        self.env.flush_all()
+        self.assertEqual(stored_places(self.env, VALUES), {})
+        self.env.cr.execute(
+            "SELECT sealed_values, key_version FROM customer_identity WHERE partner_id = %s", [member.id]
+        )
+        sealed, version = self.env.cr.fetchone()
+        self.assertTrue(sealed.startswith("crv1:"))
+        self.assertEqual(version, 1)
+        # The postal area is still derived from the postal code.
+        self.assertEqual(member.registry_postal_area, "70")
+
+    def test_personal_data_user_reads_the_values_and_a_cashier_does_not(self):
+        member = self.create_member()
+        identity = member.registry_identity_ids
+        identity.birthdate = "1990-04-05"
+        self.env.flush_all()
+        self.env.invalidate_all()
+        values = identity.with_user(self.pii_user).read(["legal_name", "email", "phone", "street", "birthdate"])[0]
+        self.assertEqual(values["legal_name"], PERSON["name"])
+        self.assertEqual(values["email"], PERSON["email"])
+        self.assertEqual(values["street"], PERSON["street"])
+        self.assertEqual(str(values["birthdate"]), "1990-04-05")
+        with self.assertRaises(AccessError):
+            identity.with_user(self.cashier).read(["email"])
+        # Editing one value keeps the others (they are sealed together).
+        identity.with_user(self.pii_user).city = "Trondheim"
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual(identity.with_user(self.pii_user).legal_name, PERSON["name"])
+        self.assertEqual(identity.with_user(self.pii_user).city, "Trondheim")
+        self.assertEqual(stored_places(self.env, ["Trondheim", *VALUES]), {})
+
+    def test_search_by_exact_email_or_phone_only(self):
+        member = self.create_member()
+        Identity = self.env["customer.identity"].with_user(self.pii_user)
+        self.assertEqual(Identity.search([("email", "=", "signe.qsealtest@example.com")]).partner_id, member)
+        self.assertEqual(Identity.search([("phone", "=", "+4793455120")]).partner_id, member)
+        self.assertFalse(Identity.search([("email", "=", "signe.qsealtest@example.co")]))
+        with self.assertRaises(UserError):
+            Identity.search([("legal_name", "ilike", "Signe")])
+
+    def test_lookup_finds_exact_matches_only_in_the_company_and_is_audited(self):
+        member = self.create_member(registry_greeting_name="Signe")
+        other = self.env["res.partner"].create(
+            {
+                "is_registry_member": True,
+                "name": "Other Shop Signe",
+                "phone": PERSON["phone"],
+                "company_id": self.other_company.id,
+            }
+        )
+        Partner = self.env["res.partner"].with_user(self.cashier)
+        expected = [{"id": member.id, "name": "Signe", "pseudonym": member.pseudonym}]
+        self.assertEqual(Partner.registry_find_by_contact("0047 93 45 51 20"), expected)
+        self.assertEqual(Partner.registry_find_by_contact("+47 934 55 120"), expected)
+        self.assertEqual(Partner.registry_find_by_contact(" SIGNE.qsealtest@EXAMPLE.com"), expected)
+        for near_miss in ("+47 934 55 121", "934 55 12", "signe.qsealtest@example.co", "signe.qsealtes@example.com"):
+            self.assertEqual(Partner.registry_find_by_contact(near_miss), [], near_miss)
+        self.assertNotIn(other.id, [row["id"] for row in Partner.registry_find_by_contact(PERSON["phone"])])
+        self.env.cr.precommit.run()
+        entries = self.env["customer.identity.audit"].search([("channel", "=", "lookup")])
+        self.assertEqual(set(entries.mapped("pseudonym")), {member.pseudonym, False})
+        self.assertEqual(entries.user_id, self.cashier)
+
+    def test_plain_rows_are_sealed_and_keys_rotated_in_batches(self):
+        # RegistryCase's member was enrolled before any key was configured: plain text.
+        self.env.cr.execute("SELECT email FROM customer_identity WHERE id = %s", [self.identity.id])
+        self.assertEqual(self.env.cr.fetchone()[0], "kari@example.com")
+        members = [self.create_member(email=f"qrot{index}@example.com", phone=False) for index in range(3)]
+        Identity = self.env["customer.identity"]
+        while Identity._registry_reseal_batch(limit=2):
+            pass
+        self.assertEqual(stored_places(self.env, ["kari@example.com", "Kari Nordmann", "Storgata 1"]), {})
+        # Rotation: a new key first, the old one kept until every row is resealed.
+        key2, index2 = new_key(), new_key()
+        with registry_keys([(2, key2), (1, self.key1)], [(2, index2), (1, self.index1)]):
+            self.assertEqual(Identity._registry_reseal_batch(limit=2), 2)
+            # Half-way (killed here), the lookup still finds rows indexed under the old key.
+            found = {
+                row["id"]
+                for index in range(3)
+                for row in self.env["res.partner"].registry_find_by_contact(f"qrot{index}@example.com")
+            }
+            self.assertEqual(found, {member.id for member in members})
+            while Identity._registry_reseal_batch(limit=2):
+                pass
+            self.assertEqual(Identity._registry_reseal_batch(limit=2), 0)
+        with registry_keys([(2, key2)], [(2, index2)]):
+            self.env.invalidate_all()
+            self.env.cr.execute("SELECT DISTINCT key_version, index_key_version FROM customer_identity")
+            self.assertEqual(self.env.cr.fetchall(), [(2, 2)])
+            self.assertEqual(self.identity.with_user(self.pii_user).email, "kari@example.com")
+            self.assertEqual(
+                self.env["res.partner"].registry_find_by_contact("qrot1@example.com")[0]["id"], members[1].id
+            )
+        # The lookup never decrypts: it works with the index key alone.
+        with registry_keys([], [(2, index2)]):
+            self.env.invalidate_all()
+            self.assertEqual(
+                self.env["res.partner"].registry_find_by_contact("qrot2@example.com")[0]["id"], members[2].id
+            )
+        with registry_keys([(1, self.key1)], [(1, self.index1)]):
+            self.env.invalidate_all()
+            with self.assertRaises(UserError):
+                self.identity.with_user(self.pii_user).email  # noqa: B018 - a key that no longer opens the row
+
+    def test_erasure_of_a_sealed_member(self):
+        member = self.create_member()
+        self.env["mail.mail"].create({"email_to": PERSON["email"], "subject": "Receipt", "body_html": "<p>x</p>"})
+        member.with_user(self.pii_user)._registry_erase("request")
+        self.env.cr.precommit.run()
+        self.assertFalse(member.registry_identity_ids)
+        self.assertEqual(stored_places(self.env, [PERSON["email"], PERSON["name"]]), {})
+        erasure = self.env["customer.identity.audit"].search(
+            [("channel", "=", "erasure"), ("member_id", "=", member.id)]
+        )
+        self.assertEqual(erasure.field_names, "email,phone")
+
+    def test_settings_warn_without_a_key(self):
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.registry_encryption_state, "on")
+        with registry_keys([]):
+            settings = self.env["res.config.settings"].create({})
+            self.assertEqual(settings.registry_encryption_state, "off")
+            self.assertIn("plain text", settings.registry_encryption_message)
