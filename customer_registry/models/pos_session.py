@@ -6,4 +6,4 @@ class PosSession(models.Model):
 
     @api.model
     def _load_pos_data_models(self, config):
-        return [*super()._load_pos_data_models(config), "customer.loyalty.program"]
+        return [*super()._load_pos_data_models(config), "customer.loyalty.program", "customer.allergen"]

@@ -143,6 +143,7 @@ class ResPartner(models.Model):
                 "registry_service_notes": False,
                 "registry_preference_ids": [fields.Command.clear()],
                 "registry_allergen_ids": [fields.Command.clear()],
+                "registry_severe_allergen_ids": [fields.Command.clear()],
                 "registry_diet_ids": [fields.Command.clear()],
                 "registry_postal_area": False,
                 "active": False,
@@ -207,6 +208,7 @@ class ResPartner(models.Model):
                 "postal_area": member.registry_postal_area or None,
                 "preferences": member.registry_preference_ids.mapped("name"),
                 "allergies": member.registry_allergen_ids.mapped("name"),
+                "severe_allergies": member.registry_severe_allergen_ids.mapped("name"),
                 "diets": member.registry_diet_ids.mapped("name"),
                 "service_notes": member.registry_service_notes or None,
             },
@@ -332,6 +334,7 @@ class ResPartner(models.Model):
                         members.write(
                             {
                                 "registry_allergen_ids": [fields.Command.clear()],
+                                "registry_severe_allergen_ids": [fields.Command.clear()],
                                 "registry_diet_ids": [fields.Command.clear()],
                             }
                         )
