@@ -132,6 +132,22 @@ class ResPartner(models.Model):
                         SQL(where, member_ids),
                     )
                 )
+        # The till's allergen confirmations on its orders tell of the member's allergies: gone with the person.
+        self.env.cr.execute(
+            SQL(
+                """DELETE FROM pos_order_line_allergen_confirmed_rel
+                    WHERE pos_order_line_id IN (SELECT line.id FROM pos_order_line line JOIN pos_order o
+                                                    ON o.id = line.order_id WHERE o.partner_id = ANY(%(ids)s));
+                   DELETE FROM pos_order_line_allergen_unconfirmed_rel
+                    WHERE pos_order_line_id IN (SELECT line.id FROM pos_order_line line JOIN pos_order o
+                                                    ON o.id = line.order_id WHERE o.partner_id = ANY(%(ids)s));
+                   UPDATE pos_order_line SET registry_allergen_confirmed_at = NULL,
+                                             registry_allergen_confirmed_by_id = NULL
+                    WHERE registry_allergen_confirmed_at IS NOT NULL
+                      AND order_id IN (SELECT id FROM pos_order WHERE partner_id = ANY(%(ids)s));""",
+                ids=member_ids,
+            )
+        )
         self.env.invalidate_all()
 
         identities.sudo().unlink()
