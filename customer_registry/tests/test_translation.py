@@ -21,3 +21,9 @@ class TestNorwegianBokmal(TransactionCase):
     def test_errors_speak_norwegian(self):
         with self.assertRaisesRegex(ValidationError, "sifre"):
             self.nb_env["res.partner"].find_by_pseudonym("12a")
+
+    def test_allergen_refusal_speaks_norwegian(self):
+        nuts = self.env.ref("customer_registry.allergen_nuts")
+        pie = self.env["product.template"].create({"name": "Pecan Pie", "allergen_contains_ids": [(6, 0, nuts.ids)]})
+        with self.assertRaisesRegex(ValidationError, "kan ikke både inneholde"), self.env.cr.savepoint():
+            pie.with_context(lang="nb_NO").write({"allergen_trace_ids": [(4, nuts.id)]})
