@@ -366,3 +366,34 @@ class TestTillAllergens(PosPrivacyCase):
         )
         self.assertFalse(order.lines.registry_allergen_confirmed_ids)
         self.assertEqual(order.state, "paid")
+
+    def test_erasure_removes_the_confirmations_of_the_members_orders(self):
+        order = self.sync_lines(
+            self.allergic,
+            [
+                {
+                    "product": self.croissant,
+                    "quantity": 1,
+                    "registry_allergen_confirmed_ids": [self.milk.id],
+                    "registry_allergen_confirmed_at": "2026-01-05 10:15:00",
+                },
+                (self.pie, 1),
+            ],
+        )
+        self.assertTrue(order.lines.registry_allergen_confirmed_ids)
+        self.assertTrue(order.lines.registry_allergen_unconfirmed_ids)
+        self.allergic.with_user(self.pii_user)._registry_erase("request")
+        order.lines.invalidate_recordset()
+        self.assertRecordValues(
+            order.lines,
+            [
+                {
+                    "registry_allergen_confirmed_ids": [],
+                    "registry_allergen_unconfirmed_ids": [],
+                    "registry_allergen_confirmed_by_id": False,
+                    "registry_allergen_confirmed_at": False,
+                }
+            ]
+            * 2,
+        )
+        self.assertEqual(order.amount_total, sum(order.lines.mapped("price_subtotal_incl")), "the order stays")
