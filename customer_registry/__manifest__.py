@@ -25,6 +25,7 @@
         "views/customer_profile_views.xml",
         "views/res_partner_views.xml",
         "views/pos_order_views.xml",
+        "views/product_template_views.xml",
         "wizards/customer_erasure_wizard_views.xml",
         "report/access_export_templates.xml",
         "views/customer_registry_menus.xml",

@@ -7,9 +7,13 @@ from . import customer_identity
 from . import customer_erasure_log
 from . import res_partner
 from . import res_partner_privacy
+from . import res_partner_allergy
+from . import product_template
 from . import account_move
 from . import res_partner_bank
 from . import pos_order
+from . import pos_order_line
+from . import pos_order_allergen
 from . import pos_config
 from . import res_config_settings
 from . import res_company

@@ -109,7 +109,11 @@ class CustomerConsent(models.Model):
     def _erase_uncovered_health_data(self):
         members = self.filtered(lambda c: c.purpose == HEALTH).partner_id
         members.filtered(lambda p: not p.has_health_consent).sudo().write(
-            {"registry_allergen_ids": [fields.Command.clear()], "registry_diet_ids": [fields.Command.clear()]}
+            {
+                "registry_allergen_ids": [fields.Command.clear()],
+                "registry_severe_allergen_ids": [fields.Command.clear()],
+                "registry_diet_ids": [fields.Command.clear()],
+            }
         )
 
     def action_withdraw(self):

@@ -10,4 +10,5 @@ class PosSession(models.Model):
             *super()._load_pos_data_models(config),
             "customer.loyalty.program",
             "customer.consent.text",
+            "customer.allergen",
         ]

@@ -254,6 +254,45 @@ def partner_guard_sql(partner_model):
         CREATE TRIGGER customer_registry_health_data_guard
             BEFORE INSERT OR UPDATE ON customer_allergen_res_partner_rel
             FOR EACH ROW EXECUTE FUNCTION customer_registry_health_data_guard();
+        DROP TRIGGER IF EXISTS customer_registry_health_data_guard ON customer_allergen_severe_res_partner_rel;
+        CREATE TRIGGER customer_registry_health_data_guard
+            BEFORE INSERT OR UPDATE ON customer_allergen_severe_res_partner_rel
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_health_data_guard();
+
+        -- A severe allergy (traces not tolerated) is one of the member's allergies: checked at commit,
+        -- so that one save may add both; removing the allergy removes its severity.
+        CREATE OR REPLACE FUNCTION customer_registry_severe_allergy_guard() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM customer_allergen_severe_res_partner_rel s
+                        WHERE s.res_partner_id = NEW.res_partner_id
+                          AND s.customer_allergen_id = NEW.customer_allergen_id)
+               AND NOT EXISTS (SELECT 1 FROM customer_allergen_res_partner_rel a
+                                WHERE a.res_partner_id = NEW.res_partner_id
+                                  AND a.customer_allergen_id = NEW.customer_allergen_id) THEN
+                RAISE EXCEPTION 'customer_registry: partner %: a severe allergy must be one of its allergies',
+                    NEW.res_partner_id USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NULL;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_severe_allergy_guard ON customer_allergen_severe_res_partner_rel;
+        CREATE CONSTRAINT TRIGGER customer_registry_severe_allergy_guard
+            AFTER INSERT OR UPDATE ON customer_allergen_severe_res_partner_rel
+            DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_severe_allergy_guard();
+        CREATE OR REPLACE FUNCTION customer_registry_allergy_removed() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM customer_allergen_severe_res_partner_rel
+             WHERE res_partner_id = OLD.res_partner_id AND customer_allergen_id = OLD.customer_allergen_id;
+            RETURN NULL;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_allergy_removed ON customer_allergen_res_partner_rel;
+        CREATE TRIGGER customer_registry_allergy_removed
+            AFTER DELETE OR UPDATE ON customer_allergen_res_partner_rel
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_allergy_removed();
         DROP TRIGGER IF EXISTS customer_registry_health_data_guard ON customer_diet_res_partner_rel;
         CREATE TRIGGER customer_registry_health_data_guard
             BEFORE INSERT OR UPDATE ON customer_diet_res_partner_rel
@@ -403,6 +442,7 @@ def consent_guard_sql():
             -- Health data goes with the last valid health consent, whatever withdrew it.
             IF NOT EXISTS (SELECT 1 FROM customer_consent c WHERE c.partner_id = NEW.partner_id
                             AND c.purpose = 'health' AND c.withdrawn_at IS NULL) THEN
+                DELETE FROM customer_allergen_severe_res_partner_rel WHERE res_partner_id = NEW.partner_id;
                 DELETE FROM customer_allergen_res_partner_rel WHERE res_partner_id = NEW.partner_id;
                 DELETE FROM customer_diet_res_partner_rel WHERE res_partner_id = NEW.partner_id;
             END IF;

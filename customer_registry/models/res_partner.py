@@ -90,7 +90,7 @@ class ResPartner(models.Model):
     @staticmethod
     def _adds_health_data(vals):
         """Whether these values link allergies or diets (the database then asks for a valid consent)."""
-        for name in ("registry_allergen_ids", "registry_diet_ids"):
+        for name in ("registry_allergen_ids", "registry_severe_allergen_ids", "registry_diet_ids"):
             for command in vals.get(name) or []:
                 if isinstance(command, (list, tuple)) and (
                     command[0] in (fields.Command.CREATE, fields.Command.LINK)

@@ -134,6 +134,22 @@ class ResPartner(models.Model):
                         SQL(where, member_ids),
                     )
                 )
+        # The till's allergen confirmations on its orders tell of the member's allergies: gone with the person.
+        self.env.cr.execute(
+            SQL(
+                """DELETE FROM pos_order_line_allergen_confirmed_rel
+                    WHERE pos_order_line_id IN (SELECT line.id FROM pos_order_line line JOIN pos_order o
+                                                    ON o.id = line.order_id WHERE o.partner_id = ANY(%(ids)s));
+                   DELETE FROM pos_order_line_allergen_unconfirmed_rel
+                    WHERE pos_order_line_id IN (SELECT line.id FROM pos_order_line line JOIN pos_order o
+                                                    ON o.id = line.order_id WHERE o.partner_id = ANY(%(ids)s));
+                   UPDATE pos_order_line SET registry_allergen_confirmed_at = NULL,
+                                             registry_allergen_confirmed_by_id = NULL
+                    WHERE registry_allergen_confirmed_at IS NOT NULL
+                      AND order_id IN (SELECT id FROM pos_order WHERE partner_id = ANY(%(ids)s));""",
+                ids=member_ids,
+            )
+        )
         self.env.invalidate_all()
 
         identities.sudo().unlink()
@@ -145,6 +161,7 @@ class ResPartner(models.Model):
                 "registry_service_notes": False,
                 "registry_preference_ids": [fields.Command.clear()],
                 "registry_allergen_ids": [fields.Command.clear()],
+                "registry_severe_allergen_ids": [fields.Command.clear()],
                 "registry_diet_ids": [fields.Command.clear()],
                 "registry_postal_area": False,
                 "active": False,
@@ -210,6 +227,7 @@ class ResPartner(models.Model):
                 "postal_area": member.registry_postal_area or None,
                 "preferences": member.registry_preference_ids.mapped("name"),
                 "allergies": member.registry_allergen_ids.mapped("name"),
+                "severe_allergies": member.registry_severe_allergen_ids.mapped("name"),
                 "diets": member.registry_diet_ids.mapped("name"),
                 "service_notes": member.registry_service_notes or None,
             },
@@ -335,6 +353,7 @@ class ResPartner(models.Model):
                         members.write(
                             {
                                 "registry_allergen_ids": [fields.Command.clear()],
+                                "registry_severe_allergen_ids": [fields.Command.clear()],
                                 "registry_diet_ids": [fields.Command.clear()],
                             }
                         )

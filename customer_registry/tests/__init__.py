@@ -24,3 +24,5 @@ from . import test_retention_labels
 from . import test_identity_sealing
 from . import test_identity_audit
 from . import test_pos_find_by_contact
+from . import test_allergens
+from . import test_allergen_tour

@@ -28,6 +28,7 @@ class TestStorageLimits(TransactionCase):
             )
             env["customer.consent"].create({"partner_id": members[-1].id, "purpose": "health"})
             members[-1].registry_allergen_ids = nuts
+            members[-1].registry_severe_allergen_ids = nuts
             # Enrolled three years ago and never bought since; Rolf joined last month.
             cr.execute(
                 "UPDATE res_partner SET create_date = now() - interval '3 years' WHERE id = ANY(%s)", [members[:3].ids]
@@ -123,3 +124,10 @@ class TestStorageLimits(TransactionCase):
         erased, logged, allergies = self.state()
         self.assertEqual((erased, logged), ([False] * 4, []))
         self.assertFalse(allergies)
+        cr, env = self.connect()
+        with cr:
+            cr.execute(
+                "SELECT 1 FROM customer_allergen_severe_res_partner_rel WHERE res_partner_id = %s",
+                [self.member_ids[-1]],
+            )
+            self.assertFalse(cr.fetchall(), "the severity of an allergy is health data too")

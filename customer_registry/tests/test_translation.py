@@ -21,3 +21,18 @@ class TestNorwegianBokmal(TransactionCase):
     def test_errors_speak_norwegian(self):
         with self.assertRaisesRegex(ValidationError, "sifre"):
             self.nb_env["res.partner"].find_by_pseudonym("12a")
+
+    def test_allergen_refusal_speaks_norwegian(self):
+        nuts = self.env.ref("customer_registry.allergen_nuts")
+        pie = self.env["product.template"].create({"name": "Pecan Pie", "allergen_contains_ids": [(6, 0, nuts.ids)]})
+        with self.assertRaisesRegex(ValidationError, "kan ikke både inneholde"), self.env.cr.savepoint():
+            pie.with_context(lang="nb_NO").write({"allergen_trace_ids": [(4, nuts.id)]})
+
+    def test_till_speaks_norwegian(self):
+        # The till's strings are read from nb.po merged with the .pot: an entry missing from the .pot is lost.
+        from odoo.tools.translate import code_translations
+
+        messages = code_translations.get_web_translations("customer_registry", "nb_NO")["messages"]
+        translated = {message["id"]: message["string"] for message in messages}
+        self.assertEqual(translated.get("Allergen warning"), "Allergenvarsel")
+        self.assertEqual(translated.get("Customer was told: keep"), "Kunden er informert: behold")
