@@ -6,6 +6,7 @@ from . import customer_identity
 from . import customer_erasure_log
 from . import res_partner
 from . import res_partner_privacy
+from . import customer_enrollment_job
 from . import account_move
 from . import res_partner_bank
 from . import pos_order

@@ -19,3 +19,4 @@ from . import test_storage_limits
 from . import test_loyalty_till
 from . import test_privacy_channels
 from . import test_privacy_storage
+from . import test_bulk_enrollment
