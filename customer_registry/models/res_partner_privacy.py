@@ -97,9 +97,24 @@ class ResPartner(models.Model):
             stats["activities"] = len(
                 delete_rows("mail_activity", "res_model = 'res.partner' AND res_id = %s", member.id)
             )
-            stats["attachments"] = len(
-                delete_rows("ir_attachment", "res_model = 'res.partner' AND res_id = %s", member.id)
+        # Attachments through the ORM: their files are outside the database, and only an unlink
+        # marks them for Odoo's filestore clean-up (a DELETE would leave them on disk for ever).
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", members.ids),
+                    "|",
+                    ("res_field", "=", False),
+                    ("res_field", "!=", False),
+                ]
             )
+        )
+        for member in members:
+            removed[member.id]["attachments"] = len(attachments.filtered(lambda a, m=member: a.res_id == m.id))
+        attachments.unlink()
         # Outgoing mails and mailing contacts that carry the member's address.
         if emails:
             pattern = [f"%{email}%" for email in emails]
@@ -110,6 +125,19 @@ class ResPartner(models.Model):
                 delete_rows("mailing_contact", "email ILIKE ANY(%s)", pattern)
             if "mailing.trace" in self.env:
                 delete_rows("mailing_trace", "email ILIKE ANY(%s)", pattern)
+        # Odoo's privacy_lookup, used to answer the request, keeps what was looked up (name, email)
+        # and the names of the records found in its wizard until the transient vacuum: not after this.
+        names = [identity.legal_name for identity in identities if identity.legal_name]
+        if "privacy.lookup.wizard" in self.env and (emails or names):
+            self.env.cr.execute(
+                """DELETE FROM privacy_lookup_wizard_line line
+                    WHERE line.res_name ILIKE ANY(%(values)s)
+                       OR line.wizard_id IN (SELECT id FROM privacy_lookup_wizard
+                                              WHERE email ILIKE ANY(%(values)s) OR name ILIKE ANY(%(values)s));
+                   DELETE FROM privacy_lookup_wizard
+                    WHERE email ILIKE ANY(%(values)s) OR name ILIKE ANY(%(values)s)""",
+                {"values": [*emails, *names]},
+            )
         # Free text written about the member elsewhere: the notes of its orders (not bookkeeping
         # data) and the bodies of messages it wrote on other documents.
         member_ids = members.ids

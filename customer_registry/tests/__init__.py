@@ -20,3 +20,4 @@ from . import test_loyalty_till
 from . import test_privacy_channels
 from . import test_privacy_storage
 from . import test_bulk_enrollment
+from . import test_erasure_proof
