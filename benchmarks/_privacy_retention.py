@@ -73,10 +73,14 @@ class BatchSampler(logging.Handler):
 def generate(env, count, age):
     from odoo.addons.customer_registry import pseudonym
 
+    cr = env.cr
+    cr.execute("SELECT pseudonym FROM res_partner WHERE pseudonym IS NOT NULL")
+    taken = {row[0] for row in cr.fetchall()}
     codes = set()
     while len(codes) < count:
-        codes.add(pseudonym.generate())
-    cr = env.cr
+        code = pseudonym.generate()
+        if code not in taken:
+            codes.add(code)
     params = {"company": env.company.id, "age": age, "codes": sorted(codes)}
     cr.execute(MEMBERS_SQL, params)
     ids = [row[0] for row in cr.fetchall()]
