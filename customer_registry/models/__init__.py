@@ -9,6 +9,7 @@ from . import res_partner
 from . import res_partner_privacy
 from . import res_partner_allergy
 from . import product_template
+from . import customer_enrollment_job
 from . import account_move
 from . import res_partner_bank
 from . import pos_order

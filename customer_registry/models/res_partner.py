@@ -347,48 +347,56 @@ class ResPartner(models.Model):
 
     def _check_can_enroll(self):
         """Contacts that cannot become pseudonymous members, with the reason."""
-        partners = self.sudo().with_context(active_test=False)
-        for partner in partners:
-            reason = None
-            if partner.user_ids:
-                reason = self.env._("%s is the contact of a user: its name and email are the user's login data.")
-            elif self.env["res.company"].sudo().search_count([("partner_id", "=", partner.id)], limit=1):
-                reason = self.env._("%s is the contact of a company of this database.")
-            elif partner.is_company:
-                reason = self.env._("%s is a company: only private persons become members.")
-            elif partner.parent_id:
-                reason = self.env._("%s is a contact of another partner: only persons on their own become members.")
-            elif partner.bank_ids:
-                reason = self.env._("%s has bank accounts: remove them first, a member keeps no bank details.")
-            elif (
-                self.env["account.move"]
-                .sudo()
-                .search_count([("partner_id", "=", partner.id), ("move_type", "like", "out_%")], limit=1)
-            ):
-                reason = self.env._(
-                    "%s has customer invoices, which carry its name and address: keep it as an ordinary contact."
-                )
-            elif (
-                self.env["pos.order"]
-                .sudo()
-                .search_count(
-                    [
-                        ("partner_id", "=", partner.id),
-                        ("company_id", "!=", (partner.company_id or self.env.company).id),
-                    ],
-                    limit=1,
-                )
-            ):
-                reason = self.env._("%s has orders in another company: a member belongs to one company.")
-            elif partner.image_1920:
-                reason = self.env._("%s has a photo: remove it first, a member's record holds no picture of them.")
-            elif partner.child_ids:
-                reason = self.env._(
-                    "%s has child contacts (addresses or people): archive or detach them first, members "
-                    "keep their addresses in the identity."
-                )
+        for partner in self:
+            reason = partner._registry_enroll_refusal()
             if reason:
-                raise UserError(self.env._("This contact cannot become a registry member. ") + reason % partner.name)
+                raise UserError(
+                    self.env._("This contact cannot become a registry member. ") + reason % partner.sudo().name
+                )
+
+    def _registry_enroll_refusal(self):
+        """Why this contact cannot become a pseudonymous member (a message with %s for its name), or None."""
+        self.ensure_one()
+        partner = self.sudo().with_context(active_test=False)
+        reason = None
+        if partner.user_ids:
+            reason = self.env._("%s is the contact of a user: its name and email are the user's login data.")
+        elif self.env["res.company"].sudo().search_count([("partner_id", "=", partner.id)], limit=1):
+            reason = self.env._("%s is the contact of a company of this database.")
+        elif partner.is_company:
+            reason = self.env._("%s is a company: only private persons become members.")
+        elif partner.parent_id:
+            reason = self.env._("%s is a contact of another partner: only persons on their own become members.")
+        elif partner.bank_ids:
+            reason = self.env._("%s has bank accounts: remove them first, a member keeps no bank details.")
+        elif (
+            self.env["account.move"]
+            .sudo()
+            .search_count([("partner_id", "=", partner.id), ("move_type", "like", "out_%")], limit=1)
+        ):
+            reason = self.env._(
+                "%s has customer invoices, which carry its name and address: keep it as an ordinary contact."
+            )
+        elif (
+            self.env["pos.order"]
+            .sudo()
+            .search_count(
+                [
+                    ("partner_id", "=", partner.id),
+                    ("company_id", "!=", (partner.company_id or self.env.company).id),
+                ],
+                limit=1,
+            )
+        ):
+            reason = self.env._("%s has orders in another company: a member belongs to one company.")
+        elif partner.image_1920:
+            reason = self.env._("%s has a photo: remove it first, a member's record holds no picture of them.")
+        elif partner.child_ids:
+            reason = self.env._(
+                "%s has child contacts (addresses or people): archive or detach them first, members "
+                "keep their addresses in the identity."
+            )
+        return reason
 
     def _enroll(self):
         """Make existing contacts members: their personal data moves to an identity."""

@@ -1,5 +1,6 @@
 import json
 import logging
+from collections import Counter
 
 from dateutil.relativedelta import relativedelta
 
@@ -26,6 +27,19 @@ IDENTITY_EXPORT_FIELDS = (
     "vat",
     "notes",
 )
+
+
+def _delete_returning(cr, table, where, key="id"):
+    """DELETE FROM table WHERE where, returning the rows of the columns named in key (comma-separated)."""
+    cr.execute(
+        SQL(
+            "DELETE FROM %s WHERE %s RETURNING %s",
+            SQL.identifier(table),
+            where,
+            SQL(", ").join(SQL.identifier(name) for name in key.split(",")),
+        )
+    )
+    return cr.fetchall()
 
 
 class ResPartner(models.Model):
@@ -72,49 +86,62 @@ class ResPartner(models.Model):
         removed = {member.id: {} for member in members}
 
         def delete_rows(table, where, *params, key="id"):
-            self.env.cr.execute(
-                SQL(
-                    "DELETE FROM %s WHERE %s RETURNING %s",
-                    SQL.identifier(table),
-                    SQL(where, *params),
-                    SQL.identifier(key),
-                )
-            )
-            return self.env.cr.fetchall()
+            return _delete_returning(self.env.cr, table, SQL(where, *params), key)
+
+        def count_by_member(name, rows):
+            for member_id, count in Counter(rows).items():
+                if member_id in removed:
+                    removed[member_id][name] = count
 
         self.env.flush_all()
+        member_ids = members.ids
+        for stats in removed.values():
+            stats.update(messages=0, followers=0, activities=0)
         # The chatter of the member's record: messages (with their tracking values), followers,
-        # activities and attachments; and the member as a follower of other documents.
+        # activities and attachments; and the member as a follower of other documents.  One
+        # statement per kind for the whole batch, not per member: the storage-limit job erases
+        # thousands.
+        rows = delete_rows("mail_message", "model = 'res.partner' AND res_id = ANY(%s)", member_ids, key="res_id")
+        count_by_member("messages", [row[0] for row in rows])
+        rows = delete_rows(
+            "mail_followers",
+            "(res_model = 'res.partner' AND res_id = ANY(%s)) OR partner_id = ANY(%s)",
+            member_ids,
+            member_ids,
+            key="res_model,res_id,partner_id",
+        )
+        count_by_member(
+            "followers",
+            [
+                res_id if res_model == "res.partner" and res_id in removed else partner
+                for res_model, res_id, partner in rows
+            ],
+        )
+        rows = delete_rows("mail_activity", "res_model = 'res.partner' AND res_id = ANY(%s)", member_ids, key="res_id")
+        count_by_member("activities", [row[0] for row in rows])
+        # Attachments through the ORM: their files are outside the database, and only an unlink
+        # marks them for Odoo's filestore clean-up (a DELETE would leave them on disk for ever).
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", members.ids),
+                    "|",
+                    ("res_field", "=", False),
+                    ("res_field", "!=", False),
+                ]
+            )
+        )
         for member in members:
-            stats = removed[member.id]
-            stats["messages"] = len(delete_rows("mail_message", "model = 'res.partner' AND res_id = %s", member.id))
-            stats["followers"] = len(
-                delete_rows(
-                    "mail_followers",
-                    "(res_model = 'res.partner' AND res_id = %s) OR partner_id = %s",
-                    member.id,
-                    member.id,
-                )
-            )
-            stats["activities"] = len(
-                delete_rows("mail_activity", "res_model = 'res.partner' AND res_id = %s", member.id)
-            )
-            stats["attachments"] = len(
-                delete_rows("ir_attachment", "res_model = 'res.partner' AND res_id = %s", member.id)
-            )
-        # Outgoing mails and mailing contacts that carry the member's address.
-        if emails:
-            pattern = [f"%{email}%" for email in emails]
-            mails = delete_rows("mail_mail", "email_to ILIKE ANY(%s)", pattern, key="mail_message_id")
-            if mails:
-                delete_rows("mail_message", "id = ANY(%s)", [row[0] for row in mails])
-            if "mailing.contact" in self.env:
-                delete_rows("mailing_contact", "email ILIKE ANY(%s)", pattern)
-            if "mailing.trace" in self.env:
-                delete_rows("mailing_trace", "email ILIKE ANY(%s)", pattern)
+            removed[member.id]["attachments"] = len(attachments.filtered(lambda a, m=member: a.res_id == m.id))
+        attachments.unlink()
+        self._registry_erase_address_traces(
+            emails, [identity.legal_name for identity in identities if identity.legal_name]
+        )
         # Free text written about the member elsewhere: the notes of its orders (not bookkeeping
         # data) and the bodies of messages it wrote on other documents.
-        member_ids = members.ids
         for table, column, where in (
             ("pos_order", "general_customer_note", "partner_id = ANY(%s)"),
             ("pos_order", "internal_note", "partner_id = ANY(%s)"),
@@ -153,11 +180,26 @@ class ResPartner(models.Model):
         self.env.invalidate_all()
 
         identities.sudo().unlink()
-        # The profile: what was asked to be called, preferences, health data, notes, area.
-        members.sudo().with_context(customer_registry_postal_area_sync=True).write(
+        # The name a member asked to be greeted by goes, and its label is its code again.  One
+        # UPDATE: a write() with a greeting name renames member by member (each label differs).
+        greeted = members.filtered("registry_greeting_name")
+        if greeted:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE res_partner SET registry_greeting_name = NULL, name = pseudonym,
+                              write_date = now() at time zone 'UTC', write_uid = %s
+                        WHERE id = ANY(%s)""",
+                    self.env.uid,
+                    greeted.ids,
+                )
+            )
+            greeted.invalidate_recordset(["registry_greeting_name", "name", "complete_name", "write_date", "write_uid"])
+            greeted.modified(["name", "registry_greeting_name"])
+        # The rest of the profile: preferences, health data, notes, area.
+        # Without tracking: the chatter was just emptied, and would only get a message about the erasure.
+        members.sudo().with_context(customer_registry_postal_area_sync=True, tracking_disable=True).write(
             {
                 "registry_erased_at": fields.Datetime.now(),
-                "registry_greeting_name": False,
                 "registry_service_notes": False,
                 "registry_preference_ids": [fields.Command.clear()],
                 "registry_allergen_ids": [fields.Command.clear()],
@@ -180,6 +222,32 @@ class ResPartner(models.Model):
                 for member in members
             ]
         )
+
+    @api.model
+    def _registry_erase_address_traces(self, emails, names):
+        """Outgoing mails, mailing contacts and traces with these addresses, and privacy_lookup's searches."""
+        cr = self.env.cr
+        if emails:
+            pattern = [f"%{email}%" for email in emails]
+            mails = _delete_returning(cr, "mail_mail", SQL("email_to ILIKE ANY(%s)", pattern), "mail_message_id")
+            if mails:
+                _delete_returning(cr, "mail_message", SQL("id = ANY(%s)", [row[0] for row in mails]))
+            if "mailing.contact" in self.env:
+                _delete_returning(cr, "mailing_contact", SQL("email ILIKE ANY(%s)", pattern))
+            if "mailing.trace" in self.env:
+                _delete_returning(cr, "mailing_trace", SQL("email ILIKE ANY(%s)", pattern))
+        # Odoo's privacy_lookup, used to answer the request, keeps what was looked up (name, email)
+        # and the names of the records found in its wizard until the transient vacuum: not after this.
+        if "privacy.lookup.wizard" in self.env and (emails or names):
+            cr.execute(
+                """DELETE FROM privacy_lookup_wizard_line line
+                    WHERE line.res_name ILIKE ANY(%(values)s)
+                       OR line.wizard_id IN (SELECT id FROM privacy_lookup_wizard
+                                              WHERE email ILIKE ANY(%(values)s) OR name ILIKE ANY(%(values)s));
+                   DELETE FROM privacy_lookup_wizard
+                    WHERE email ILIKE ANY(%(values)s) OR name ILIKE ANY(%(values)s)""",
+                {"values": [*emails, *names]},
+            )
 
     # Access and portability (GDPR Art. 15 and 20)
 

@@ -26,3 +26,5 @@ from . import test_identity_audit
 from . import test_pos_find_by_contact
 from . import test_allergens
 from . import test_allergen_tour
+from . import test_bulk_enrollment
+from . import test_erasure_proof

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import os
 
 import psycopg2
 
@@ -88,6 +89,22 @@ class TestErasure(PosPrivacyCase):
         # Erasing again changes nothing.
         member.with_user(self.pii_user)._registry_erase("request")
         self.assertEqual(self.env["customer.erasure.log"].sudo().search_count([("pseudonym", "=", code)]), 1)
+
+    def test_attachment_files_leave_the_filestore(self):
+        """The files of the member's attachments are on disk, outside the database: they go too."""
+        member = self.env["res.partner"].create({"name": "Fiona Filestore", "is_registry_member": True})
+        attachment = self.env["ir.attachment"].create(
+            {"name": "id.txt", "raw": b"Fiona Filestore, born 1980", "res_model": "res.partner", "res_id": member.id}
+        )
+        path = attachment._full_path(attachment.store_fname)
+        # Odoo's daily filestore clean-up ran since: the file is in use, it stays and is checked no more.
+        self.env["ir.attachment"]._gc_file_store_unsafe()
+        self.assertTrue(os.path.exists(path))
+        member.with_user(self.pii_user)._registry_erase("request")
+        self.assertFalse(attachment.exists())
+        # The next clean-up removes the files no attachment uses any more.
+        self.env["ir.attachment"]._gc_file_store_unsafe()
+        self.assertFalse(os.path.exists(path), "the member's file is still on disk")
 
     def test_only_personal_data_users_erase_and_the_log_is_append_only(self):
         member = self.env["res.partner"].create({"name": "Per Persen", "is_registry_member": True})
