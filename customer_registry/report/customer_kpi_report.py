@@ -94,7 +94,8 @@ class CustomerKpiReport(models.Model):
                 -- Every month of every point of sale, from its first member purchase to the current month.
                 SELECT shops.company_id, shops.config_id, later.month::date AS month, settings.currency_id
                   FROM (SELECT company_id, config_id, MIN(month) AS first_month
-                          FROM sums WHERE order_count > 0 GROUP BY company_id, config_id) AS shops
+                          FROM sums WHERE order_count <> 0 OR amount_total <> 0
+                      GROUP BY company_id, config_id) AS shops
                   JOIN settings ON settings.company_id = shops.company_id
                  CROSS JOIN LATERAL GENERATE_SERIES(
                        shops.first_month, DATE_TRUNC('month', NOW() AT TIME ZONE settings.tz), INTERVAL '1 month'

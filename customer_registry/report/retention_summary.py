@@ -436,7 +436,7 @@ class CustomerRetentionSummary(models.AbstractModel):
             self.rebuild()
 
     @api.model
-    def rebuild(self):
+    def rebuild(self, progress=None):
         """Recompute every summary from the orders, in bulk; idempotent.  Returns the row counts.
 
         Locks the summaries (the tills' triggers wait) until the transaction ends.
@@ -450,6 +450,8 @@ class CustomerRetentionSummary(models.AbstractModel):
         for step, (label, statement) in enumerate(REBUILD_STEPS, 1):
             cr.execute(statement)
             counts[label] = cr.rowcount
+            if progress:
+                progress(label, cr.rowcount)
             _logger.info(
                 "Retention summaries: step %d/%d, %s: %d rows (%.1f s)",
                 step,
