@@ -34,7 +34,7 @@ SELECT code, code, TRUE, 'contact', 'ask', TRUE, code,
        -- a few postal areas bring most members
        LPAD((FLOOR(100 * POWER(RANDOM(), 2)))::int::text, 2, '0'),
        %(company)s, NOW(), NOW()
-  FROM (SELECT '042' || LPAD(n::text, 10, '0') AS code FROM GENERATE_SERIES(1, %(members)s) AS n) AS codes
+  FROM UNNEST(%(codes)s::text[]) AS codes(code)
 """
 
 # Normal deviates by Box-Muller: PostgreSQL 15 has no random_normal().
@@ -228,6 +228,20 @@ GROUP BY cohort, month
 """
 
 
+def member_codes(count):
+    """Valid member codes (the database refuses any other): numbered, with both check digits."""
+    from stdnum import damm, ean
+
+    from odoo.addons.customer_registry import pseudonym
+
+    codes = []
+    for number in range(1, count + 1):
+        body = f"{pseudonym.PREFIX}{number:0{pseudonym.RANDOM_DIGITS}d}"
+        body += damm.calc_check_digit(body)
+        codes.append(body + ean.calc_check_digit(body))
+    return codes
+
+
 def generate(pg, addons, dbname, size):
     import odoo  # late: the harness configures Odoo first
 
@@ -246,7 +260,13 @@ def generate(pg, addons, dbname, size):
         # Seeded draws in one process; dates stay relative to now.
         cr.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cr.execute("SELECT SETSEED(0.42)")
-        cr.execute(MEMBERS_SQL, {"members": members, "company": company.id})
+        cr.execute(MEMBERS_SQL, {"codes": member_codes(members), "company": company.id})
+        # Every member has an identity (the database checks it at commit); empty here.
+        cr.execute(
+            "INSERT INTO customer_identity (partner_id, company_id, create_date, write_date) "
+            "SELECT id, company_id, NOW(), NOW() FROM res_partner WHERE is_registry_member AND company_id = %s",
+            [company.id],
+        )
         cr.execute(PROFILES_SQL)
         member_orders = round(orders * (1 - ANONYMOUS_SHARE))
         # Candidate orders such that the seasonal thinning leaves about member_orders.

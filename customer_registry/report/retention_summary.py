@@ -373,6 +373,10 @@ REBUILD_STEPS = (
     ),
 )
 
+ANY_COUNTED_ORDER_SQL = f"SELECT EXISTS (SELECT 1 FROM pos_order WHERE state IN {COUNTED_STATES})"
+TRUNCATE_SQL = f"TRUNCATE {', '.join(SUMMARY_TABLES)}"
+ANALYZE_SQL = f"ANALYZE {', '.join(SUMMARY_TABLES)}"
+
 COMPACT_SQL = f"""
 WITH folded AS (DELETE FROM customer_registry_kpi_delta RETURNING *)
 INSERT INTO customer_registry_kpi_delta (company_id, config_id, day, {_KPI_LIST})
@@ -431,7 +435,7 @@ class CustomerRetentionSummary(models.AbstractModel):
         self.env.cr.execute(_rebuild_function())
         self.env.cr.execute("SELECT EXISTS (SELECT 1 FROM customer_registry_member_month)")
         has_summaries = self.env.cr.fetchone()[0]
-        self.env.cr.execute(f"SELECT EXISTS (SELECT 1 FROM pos_order WHERE state IN {COUNTED_STATES})")
+        self.env.cr.execute(ANY_COUNTED_ORDER_SQL)
         if self.env.cr.fetchone()[0] and not has_summaries:
             self.rebuild()
 
@@ -445,7 +449,7 @@ class CustomerRetentionSummary(models.AbstractModel):
         cr = self.env.cr
         self.env.flush_all()
         started = time.monotonic()
-        cr.execute(f"TRUNCATE {', '.join(SUMMARY_TABLES)}")
+        cr.execute(TRUNCATE_SQL)
         counts = {}
         for step, (label, statement) in enumerate(REBUILD_STEPS, 1):
             cr.execute(statement)
@@ -460,13 +464,13 @@ class CustomerRetentionSummary(models.AbstractModel):
                 cr.rowcount,
                 time.monotonic() - started,
             )
-        cr.execute(f"ANALYZE {', '.join(SUMMARY_TABLES)}")
+        cr.execute(ANALYZE_SQL)
         return counts
 
     @api.model
     def compact(self):
         """Fold the KPI and cohort deltas into one row per key (the reports' sums do not change)."""
-        self.env.cr.execute(f"SELECT pg_advisory_xact_lock({REFRESH_LOCK}, 0)")
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, 0)", [REFRESH_LOCK])
         self.env.cr.execute(COMPACT_SQL)
 
     @api.model
