@@ -74,8 +74,8 @@ class CustomerMetricsReport(models.Model):
                        totals.first_date, totals.last_date,
                        settings.currency_id, settings.churn_days, settings.lifespan_years,
                        baskets.average_purchase,
-                       (NOW() AT TIME ZONE settings.tz)::date AS today,
-                       (NOW() AT TIME ZONE settings.tz)::date - totals.last_date AS days
+                       -- today once per company: scores below read plain integers
+                       settings.today, settings.today - totals.last_date AS days
                   FROM customer_registry_member_total totals
                   JOIN settings ON settings.company_id = totals.company_id
              LEFT JOIN baskets ON baskets.company_id = totals.company_id

@@ -14,7 +14,8 @@ COMPANY_SETTINGS = """
            company.currency_id,
            company.registry_churn_days AS churn_days,
            company.registry_lifespan_years AS lifespan_years,
-           COALESCE(NULLIF(company_contact.tz, ''), 'UTC') AS tz
+           COALESCE(NULLIF(company_contact.tz, ''), 'UTC') AS tz,
+           (NOW() AT TIME ZONE COALESCE(NULLIF(company_contact.tz, ''), 'UTC'))::date AS today
       FROM res_company company
       JOIN res_partner company_contact ON company_contact.id = company.partner_id
 """
