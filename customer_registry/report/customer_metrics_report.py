@@ -81,11 +81,15 @@ class CustomerMetricsReport(models.Model):
              LEFT JOIN baskets ON baskets.company_id = totals.company_id
             ),
             scored AS (
-                SELECT dated.*,
-                       {recency_score("days", "churn_days")} AS recency_score,
-                       {rung_score("purchases")} AS frequency_score,
-                       {monetary_score("spend", "average_purchase")} AS monetary_score
+                -- OFFSET 0: each score is computed once per member, not again inside every rule
+                SELECT dated.*, scores.*
                   FROM dated
+                 CROSS JOIN LATERAL (
+                       SELECT {recency_score("dated.days", "dated.churn_days")} AS recency_score,
+                              {rung_score("dated.purchases")} AS frequency_score,
+                              {monetary_score("dated.spend", "dated.average_purchase")} AS monetary_score
+                       OFFSET 0
+                 ) AS scores
             )
             SELECT scored.partner_id::bigint * 100000 + scored.company_id AS id,
                    scored.company_id, scored.currency_id, scored.partner_id,

@@ -71,15 +71,15 @@ def recency_score(days, churn_days):
 
 
 def rung_score(count):
-    """1-5 on the frequency rungs: 1, 2, 3-4, 5-9, 10 or more (fractions rounded)."""
+    """1-5 on the frequency rungs: 1, 2, 3-4, 5-9, 10 or more (an integer count)."""
     one, two, four, nine = FREQUENCY_RUNGS
-    return f"""(CASE WHEN {count} < {one} + 0.5 THEN 1 WHEN {count} < {two} + 0.5 THEN 2
-                     WHEN {count} < {four} + 0.5 THEN 3 WHEN {count} < {nine} + 0.5 THEN 4 ELSE 5 END)"""
+    return f"""(CASE WHEN {count} <= {one} THEN 1 WHEN {count} <= {two} THEN 2
+                     WHEN {count} <= {four} THEN 3 WHEN {count} <= {nine} THEN 4 ELSE 5 END)"""
 
 
 def monetary_score(spend, average_purchase):
-    """M: the spend counted in the company's average purchases, on the frequency rungs."""
-    rung = rung_score(f"({spend}) / {average_purchase}")
+    """M: the spend counted in the company's average purchases (rounded), on the frequency rungs."""
+    rung = rung_score(f"ROUND(({spend}) / {average_purchase})")
     return f"(CASE WHEN COALESCE({average_purchase}, 0) <= 0 THEN 1 ELSE {rung} END)"
 
 
