@@ -178,7 +178,7 @@ class TestCustomerMetrics(RetentionCase):
         self.assertEqual(len(seen_by_both), 7, "A's other card and G bought in the other company")
         other = seen_by_both.filtered(lambda row: row.company_id == self.other_company)
         self.assertEqual(set(other.partner_id.ids), {self.a_at_other_shop.id, self.members["G"].id})
-        # Scores rank members within their company: the other company changes nothing here.
+        # Scores use the company's own window and average purchase: the other company changes nothing here.
         mine = seen_by_both.filtered(lambda row: row.company_id == self.company)
         self.assertEqual(
             sorted(mine.mapped(lambda r: (r.pseudonym, r.rfm_score, r.rfm_segment))),
