@@ -18,3 +18,7 @@ def uninstall_hook(env):
     )
     for (signature,) in env.cr.fetchall():
         env.cr.execute(f"DROP FUNCTION IF EXISTS {signature} CASCADE")  # pylint: disable=sql-injection
+    # The retention reports' summary tables (report/retention_summary.py) are no ORM tables.
+    from .report.retention_summary import SUMMARY_TABLES
+
+    env.cr.execute(f"DROP TABLE IF EXISTS {', '.join(SUMMARY_TABLES)}")  # pylint: disable=sql-injection

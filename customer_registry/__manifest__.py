@@ -43,6 +43,7 @@
         "data/customer_loyalty_data.xml",
         "data/customer_privacy_data.xml",
         "data/customer_enrollment_data.xml",
+        "data/customer_retention_data.xml",
         "views/customer_loyalty_entry_views.xml",
         "views/customer_loyalty_program_views.xml",
     ],

@@ -2,6 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 from ..report.retention_sql import COUNTED_STATES, RFM_SEGMENTS
 from .customer_consent import MARKETING
@@ -55,13 +56,18 @@ class CustomerSegment(models.Model):
 
     def _compute_member_count(self):
         for segment in self:
-            segment.member_count = len(segment._members())
+            segment.member_count = self.env["res.partner"].search_count(segment._members_domain())
 
     def _postal_area_list(self):
         return [area.strip() for area in (self.postal_areas or "").split(",") if area.strip()]
 
     def _members(self):
         """The registry members matching every criterion, as res.partner records."""
+        self.ensure_one()
+        return self.env["res.partner"].search(self._members_domain(), order="pseudonym")
+
+    def _members_domain(self):
+        """A res.partner domain of the segment's members; the figures are subqueries, not id lists."""
         self.ensure_one()
         domain = [
             ("is_registry_member", "=", True),
@@ -75,13 +81,15 @@ class CustomerSegment(models.Model):
             domain.append(("loyalty_tier_id", "in", self.tier_ids.ids))
         metrics_domain = self._metrics_domain()
         if metrics_domain:
-            rows = self.env["customer.metrics.report"].search(
+            rows = self.env["customer.metrics.report"]._search(
                 [("company_id", "=", self.company_id.id), *metrics_domain]
             )
-            domain.append(("id", "in", rows.partner_id.ids))
+            domain.append(("id", "in", rows.subselect("partner_id")))
         if self.product_ids or self.product_category_ids:
+            self.env["pos.order.line"].flush_model()
+            self.env["pos.order"].flush_model()
             domain.append(("id", "in", self._buyers_of_products()))
-        return self.env["res.partner"].search(domain, order="pseudonym")
+        return domain
 
     def _metrics_domain(self):
         domain = []
@@ -100,28 +108,41 @@ class CustomerSegment(models.Model):
         return domain
 
     def _buyers_of_products(self):
-        """Members who bought one of the products, or of the categories, in the period, in the company."""
+        """SQL of the members who kept one of the products (or of the categories) bought in the period.
+
+        A line counts when it was paid for (a free line, e.g. a reward, does not) and not all
+        of it was refunded since (the refunds of the line in paid orders are deducted).
+        """
         categories = self.env["product.category"].search([("id", "child_of", self.product_category_ids.ids)])
         since = (
             fields.Datetime.now() - relativedelta(months=self.purchase_months)
             if self.purchase_months
             else fields.Datetime.to_datetime("1970-01-01")
         )
-        self.env.flush_all()
-        self.env.cr.execute(
+        return SQL(
             """
-            SELECT DISTINCT o.partner_id
+            SELECT o.partner_id
               FROM pos_order_line line
               JOIN pos_order o ON o.id = line.order_id
               JOIN product_product product ON product.id = line.product_id
               JOIN product_template template ON template.id = product.product_tmpl_id
-             WHERE o.company_id = %s AND o.state IN %s AND o.partner_id IS NOT NULL AND o.pseudonym IS NOT NULL
-               AND o.date_order >= %s AND line.qty > 0
-               AND (line.product_id = ANY(%s) OR template.categ_id = ANY(%s))
+             WHERE o.company_id = %(company)s AND o.state IN %(states)s
+               AND o.partner_id IS NOT NULL AND o.pseudonym IS NOT NULL
+               AND o.date_order >= %(since)s AND line.qty > 0 AND line.price_subtotal_incl > 0
+               AND (line.product_id = ANY(%(products)s) OR template.categ_id = ANY(%(categories)s))
+               AND line.qty + COALESCE((
+                       SELECT SUM(refund.qty)
+                         FROM pos_order_line refund
+                         JOIN pos_order refund_order ON refund_order.id = refund.order_id
+                        WHERE refund.refunded_orderline_id = line.id AND refund_order.state IN %(states)s
+                   ), 0) > 0
             """,
-            [self.company_id.id, COUNTED_STATES, since, self.product_ids.ids, categories.ids],
+            company=self.company_id.id,
+            states=COUNTED_STATES,
+            since=since,
+            products=self.product_ids.ids,
+            categories=categories.ids,
         )
-        return [partner_id for (partner_id,) in self.env.cr.fetchall()]
 
     @api.readonly
     def action_view_members(self):

@@ -1,3 +1,4 @@
+from . import retention_summary
 from . import customer_metrics_report
 from . import customer_metrics_report_display
 from . import customer_kpi_report

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .retention_sql import COMPANY_SETTINGS, MEMBER_ORDERS_WHERE, local
+from .retention_sql import COMPANY_SETTINGS, ratio_select
 
 
 class CustomerCohortReport(models.Model):
@@ -16,6 +16,7 @@ class CustomerCohortReport(models.Model):
     _auto = False
     _depends = {
         "pos.order": ["state", "partner_id", "pseudonym", "company_id", "config_id", "date_order", "amount_total"],
+        "pos.order.line": ["refunded_orderline_id"],
         "res.company": ["currency_id", "partner_id", "registry_churn_days", "registry_lifespan_years"],
         "res.partner": ["tz"],
     }
@@ -25,36 +26,38 @@ class CustomerCohortReport(models.Model):
     cohort_month = fields.Date(string="Cohort (first purchase)", readonly=True)
     month = fields.Date(readonly=True)
     months_since_first = fields.Integer(string="Months after First Purchase", readonly=True, aggregator=None)
-    cohort_members = fields.Integer(string="Cohort Size", readonly=True, aggregator="max")
+    cohort_members = fields.Integer(
+        string="Cohort Size",
+        readonly=True,
+        help="Size of the cohort; grouped, the sum over the cohorts (and months) in the group: the pooled size.",
+    )
     returning_members = fields.Integer(string="Members Buying", readonly=True)
     retention_rate = fields.Float(
         string="Retention (%)",
         readonly=True,
         aggregator="avg",
         digits=(16, 1),
-        help="Share of the cohort that bought in that month.",
+        help="Share of the cohort that bought in that month; grouped, members buying / cohort members (pooled).",
     )
+
+    # rate: (numerator, denominator, scale); grouped, a rate is the ratio of the group's sums.
+    _ratios = {"retention_rate": ("returning_members", "cohort_members", 100)}
+
+    def _read_group_select(self, aggregate_spec, query):
+        return ratio_select(self, self._ratios, aggregate_spec, query) or super()._read_group_select(
+            aggregate_spec, query
+        )
 
     @property
     def _table_query(self):
+        # Read from the cohort summary (see retention_summary): members per cohort and month.
         return f"""
             WITH settings AS ({COMPANY_SETTINGS}),
-            member_months AS (
-                SELECT o.company_id, o.partner_id,
-                       DATE_TRUNC('month', {local("o.date_order", "settings.tz")})::date AS month
-                  FROM pos_order o
-                  JOIN settings ON settings.company_id = o.company_id
-                 WHERE {MEMBER_ORDERS_WHERE} AND o.amount_total > 0
-              GROUP BY 1, 2, 3
-            ),
             buying AS (
-                -- The window reuses the order of the grouping above: no join back to the first months.
-                SELECT company_id, cohort_month, month, COUNT(*) AS members
-                  FROM (
-                    SELECT company_id, month, MIN(month) OVER (PARTITION BY company_id, partner_id) AS cohort_month
-                      FROM member_months
-                  ) AS dated
+                SELECT company_id, cohort_month, month, SUM(members) AS members
+                  FROM customer_registry_cohort_delta
               GROUP BY company_id, cohort_month, month
+                HAVING SUM(members) <> 0
             ),
             cohorts AS (
                 SELECT company_id, cohort_month, members AS cohort_members

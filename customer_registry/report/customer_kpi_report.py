@@ -1,7 +1,6 @@
 from odoo import fields, models
-from odoo.tools import SQL
 
-from .retention_sql import COMPANY_SETTINGS, MEMBER_ORDERS_WHERE, local
+from .retention_sql import COMPANY_SETTINGS, ratio_select
 
 
 class CustomerKpiReport(models.Model):
@@ -19,6 +18,7 @@ class CustomerKpiReport(models.Model):
     _order = "month desc, config_id"
     _depends = {
         "pos.order": ["state", "partner_id", "pseudonym", "company_id", "config_id", "date_order", "amount_total"],
+        "pos.order.line": ["refunded_orderline_id"],
         "res.company": ["currency_id", "partner_id", "registry_churn_days", "registry_lifespan_years"],
         "res.partner": ["tz"],
     }
@@ -67,7 +67,9 @@ class CustomerKpiReport(models.Model):
         help="Members lost in the month / members at its start; new members are not counted.",
     )
     order_count = fields.Integer(string="Purchases", readonly=True)
-    amount_total = fields.Monetary(string="Purchased", readonly=True)
+    amount_total = fields.Monetary(
+        string="Purchased", readonly=True, help="Member purchases less the refunds charged to members in the month."
+    )
     average_order_value = fields.Monetary(readonly=True, aggregator="avg", help="Purchased / purchases.")
 
     # rate: (numerator, denominator, scale); grouped, a rate is the ratio of the group's sums.
@@ -78,94 +80,35 @@ class CustomerKpiReport(models.Model):
     }
 
     def _read_group_select(self, aggregate_spec, query):
-        ratio = self._ratios.get(aggregate_spec.split(":")[0])
-        if ratio:
-            numerator, denominator, scale = ratio
-            return SQL(
-                "%s * %s::numeric / NULLIF(%s, 0)",
-                scale,
-                self._read_group_select(f"{numerator}:sum", query),
-                self._read_group_select(f"{denominator}:sum", query),
-            )
-        return super()._read_group_select(aggregate_spec, query)
+        return ratio_select(self, self._ratios, aggregate_spec, query) or super()._read_group_select(
+            aggregate_spec, query
+        )
 
     @property
     def _table_query(self):
-        now_local = "NOW() AT TIME ZONE spells.tz"
+        # Read from the KPI summary (see retention_summary): what members add per point of sale and day.
         return f"""
             WITH settings AS ({COMPANY_SETTINGS}),
-            purchases AS (
-                SELECT o.company_id, o.config_id, o.partner_id, o.date_order, o.amount_total,
-                       DATE_TRUNC('month', {local("o.date_order", "settings.tz")})::date AS month
-                  FROM pos_order o
-                  JOIN settings ON settings.company_id = o.company_id
-                 WHERE {MEMBER_ORDERS_WHERE} AND o.amount_total > 0
-            ),
-            member_months AS (
-                SELECT company_id, partner_id, month, MIN(config_id) AS config_id, COUNT(*) AS order_count,
-                       MIN(date_order) AS first_order_at, MAX(date_order) AS last_order_at
-                  FROM purchases
-              GROUP BY company_id, partner_id, month
-            ),
-            spells AS (
-                -- From a month's last purchase to the next purchase or the end of the churn window.
-                SELECT member_months.company_id, member_months.config_id, member_months.month, settings.tz,
-                       MIN(month) OVER member AS cohort_month,
-                       SUM(order_count) OVER (member ORDER BY month) AS orders_to_date,
-                       LEAD(first_order_at) OVER (member ORDER BY month) AS next_order_at,
-                       last_order_at + settings.churn_days * INTERVAL '1 day' AS churn_at
-                  FROM member_months
-                  JOIN settings ON settings.company_id = member_months.company_id
-                WINDOW member AS (PARTITION BY member_months.company_id, partner_id)
-            ),
-            watched AS (
-                -- The months a member starts as a member to keep, and whether they are lost.
-                SELECT company_id, config_id,
-                       (month + INTERVAL '1 month')::date AS watched_from,
-                       DATE_TRUNC('month', LEAST(
-                           {local("next_order_at", "spells.tz")}, {local("churn_at", "spells.tz")}, {now_local}
-                       ))::date AS watched_until,
-                       DATE_TRUNC('month', {local("churn_at", "spells.tz")})::date AS churn_month,
-                       (next_order_at IS NULL OR next_order_at > churn_at)
-                           AND churn_at <= NOW() AT TIME ZONE 'UTC' AS is_lost
-                  FROM spells
-            ),
-            watch_changes AS (
-                SELECT company_id, config_id, month, SUM(change) AS change
-                  FROM (
-                    SELECT company_id, config_id, watched_from AS month, 1 AS change
-                      FROM watched WHERE watched_from <= watched_until
-                     UNION ALL
-                    SELECT company_id, config_id, (watched_until + INTERVAL '1 month')::date, -1
-                      FROM watched WHERE watched_from <= watched_until
-                  ) AS changes
-              GROUP BY company_id, config_id, month
-            ),
-            losses AS (
-                SELECT company_id, config_id, churn_month AS month, COUNT(*) AS members_lost
-                  FROM watched
-                 WHERE is_lost AND churn_month >= watched_from
-              GROUP BY company_id, config_id, churn_month
-            ),
-            member_counts AS (
-                SELECT company_id, config_id, month,
-                       COUNT(*) AS active_members,
-                       COUNT(*) FILTER (WHERE month = cohort_month) AS new_members,
-                       COUNT(*) FILTER (WHERE month > cohort_month) AS returning_members,
-                       COUNT(*) FILTER (WHERE orders_to_date > 1) AS repeat_members
-                  FROM spells
-              GROUP BY company_id, config_id, month
-            ),
-            order_counts AS (
-                SELECT company_id, config_id, month, COUNT(*) AS order_count, SUM(amount_total) AS amount_total
-                  FROM purchases
-              GROUP BY company_id, config_id, month
+            sums AS (
+                SELECT deltas.company_id, deltas.config_id, DATE_TRUNC('month', deltas.day)::date AS month,
+                       SUM(deltas.kpi_active) AS active_members, SUM(deltas.kpi_new) AS new_members,
+                       SUM(deltas.kpi_returning) AS returning_members, SUM(deltas.kpi_repeat) AS repeat_members,
+                       SUM(deltas.kpi_start_change) AS start_change,
+                       -- a member is lost on the first day past the window: not before that day comes
+                       COALESCE(SUM(deltas.kpi_lost) FILTER (
+                           WHERE deltas.day <= (NOW() AT TIME ZONE settings.tz)::date
+                       ), 0) AS members_lost,
+                       SUM(deltas.kpi_purchases) AS order_count, SUM(deltas.kpi_amount) AS amount_total
+                  FROM customer_registry_kpi_delta deltas
+                  JOIN settings ON settings.company_id = deltas.company_id
+              GROUP BY deltas.company_id, deltas.config_id, DATE_TRUNC('month', deltas.day)
             ),
             grid AS (
                 -- Every month of every point of sale, from its first member purchase to the current month.
                 SELECT shops.company_id, shops.config_id, later.month::date AS month, settings.currency_id
                   FROM (SELECT company_id, config_id, MIN(month) AS first_month
-                          FROM order_counts GROUP BY company_id, config_id) AS shops
+                          FROM sums WHERE order_count <> 0 OR amount_total <> 0
+                      GROUP BY company_id, config_id) AS shops
                   JOIN settings ON settings.company_id = shops.company_id
                  CROSS JOIN LATERAL GENERATE_SERIES(
                        shops.first_month, DATE_TRUNC('month', NOW() AT TIME ZONE settings.tz), INTERVAL '1 month'
@@ -173,29 +116,20 @@ class CustomerKpiReport(models.Model):
             ),
             kpis AS (
                 SELECT grid.company_id, grid.currency_id, grid.config_id, grid.month,
-                       COALESCE(member_counts.active_members, 0) AS active_members,
-                       COALESCE(member_counts.new_members, 0) AS new_members,
-                       COALESCE(member_counts.returning_members, 0) AS returning_members,
-                       COALESCE(member_counts.repeat_members, 0) AS repeat_members,
-                       SUM(COALESCE(watch_changes.change, 0)) OVER (
+                       COALESCE(sums.active_members, 0) AS active_members,
+                       COALESCE(sums.new_members, 0) AS new_members,
+                       COALESCE(sums.returning_members, 0) AS returning_members,
+                       COALESCE(sums.repeat_members, 0) AS repeat_members,
+                       SUM(COALESCE(sums.start_change, 0)) OVER (
                            PARTITION BY grid.company_id, grid.config_id ORDER BY grid.month
                        ) AS members_at_start,
-                       COALESCE(losses.members_lost, 0) AS members_lost,
-                       COALESCE(order_counts.order_count, 0) AS order_count,
-                       COALESCE(order_counts.amount_total, 0) AS amount_total
+                       COALESCE(sums.members_lost, 0) AS members_lost,
+                       COALESCE(sums.order_count, 0) AS order_count,
+                       COALESCE(sums.amount_total, 0) AS amount_total
                   FROM grid
-             LEFT JOIN member_counts ON member_counts.company_id = grid.company_id
-                                    AND member_counts.config_id IS NOT DISTINCT FROM grid.config_id
-                                    AND member_counts.month = grid.month
-             LEFT JOIN watch_changes ON watch_changes.company_id = grid.company_id
-                                    AND watch_changes.config_id IS NOT DISTINCT FROM grid.config_id
-                                    AND watch_changes.month = grid.month
-             LEFT JOIN losses ON losses.company_id = grid.company_id
-                             AND losses.config_id IS NOT DISTINCT FROM grid.config_id
-                             AND losses.month = grid.month
-             LEFT JOIN order_counts ON order_counts.company_id = grid.company_id
-                                   AND order_counts.config_id IS NOT DISTINCT FROM grid.config_id
-                                   AND order_counts.month = grid.month
+             LEFT JOIN sums ON sums.company_id = grid.company_id
+                           AND sums.config_id IS NOT DISTINCT FROM grid.config_id
+                           AND sums.month = grid.month
             )
             SELECT ROW_NUMBER() OVER (ORDER BY company_id, config_id, month) AS id, kpis.*,
                    100.0 * repeat_members / NULLIF(active_members, 0) AS repeat_purchase_rate,

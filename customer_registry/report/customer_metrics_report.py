@@ -1,6 +1,14 @@
 from odoo import fields, models
 
-from .retention_sql import COMPANY_SETTINGS, MEMBER_ORDERS_WHERE, RFM_SEGMENT_CASE, RFM_SEGMENTS, local, quintile
+from .retention_sql import (
+    COMPANY_SETTINGS,
+    RFM_SEGMENT_CASE,
+    RFM_SEGMENTS,
+    monetary_score,
+    ratio_select,
+    recency_score,
+    rung_score,
+)
 
 
 class CustomerMetricsReport(models.Model):
@@ -15,6 +23,7 @@ class CustomerMetricsReport(models.Model):
     _auto = False
     _depends = {
         "pos.order": ["state", "partner_id", "pseudonym", "company_id", "config_id", "date_order", "amount_total"],
+        "pos.order.line": ["refunded_orderline_id"],
         "res.company": ["currency_id", "partner_id", "registry_churn_days", "registry_lifespan_years"],
         "res.partner": ["tz", "pseudonym", "registry_postal_area"],
     }
@@ -30,7 +39,7 @@ class CustomerMetricsReport(models.Model):
     last_purchase_date = fields.Date(readonly=True)
     order_count = fields.Integer(string="Orders", readonly=True)
     total_spend = fields.Monetary(readonly=True)
-    average_order_value = fields.Monetary(readonly=True, aggregator="avg")
+    average_order_value = fields.Monetary(readonly=True, aggregator="avg", help="Spend / purchases.")
     days_since_last_purchase = fields.Integer(readonly=True, aggregator="avg")
     recency_score = fields.Integer(string="R", readonly=True, aggregator="avg")
     frequency_score = fields.Integer(string="F", readonly=True, aggregator="avg")
@@ -40,51 +49,63 @@ class CustomerMetricsReport(models.Model):
     is_churned = fields.Boolean(string="Churned", readonly=True)
     lifetime_value = fields.Monetary(readonly=True)
 
+    # rate: (numerator, denominator, scale); grouped, a rate is the ratio of the group's sums.
+    _ratios = {"average_order_value": ("total_spend", "order_count", 1)}
+
+    def _read_group_select(self, aggregate_spec, query):
+        return ratio_select(self, self._ratios, aggregate_spec, query) or super()._read_group_select(
+            aggregate_spec, query
+        )
+
     @property
     def _table_query(self):
+        # Read from the per-member summary (see retention_summary); scores need no ranking.
         segment = RFM_SEGMENT_CASE.format(r="recency_score", f="frequency_score", m="monetary_score")
         return f"""
             WITH settings AS ({COMPANY_SETTINGS}),
-            per_member AS (
-                SELECT o.company_id, o.partner_id,
-                       MIN(o.date_order) FILTER (WHERE o.amount_total > 0) AS first_order_at,
-                       MAX(o.date_order) FILTER (WHERE o.amount_total > 0) AS last_order_at,
-                       COUNT(*) FILTER (WHERE o.amount_total > 0) AS order_count,
-                       SUM(o.amount_total) AS total_spend
-                  FROM pos_order o
-                 WHERE {MEMBER_ORDERS_WHERE}
-              GROUP BY o.company_id, o.partner_id
-                HAVING COUNT(*) FILTER (WHERE o.amount_total > 0) > 0
-            ),
-            scored AS (
-                SELECT per_member.*,
-                       {quintile("last_order_at")} AS recency_score,
-                       {quintile("order_count")} AS frequency_score,
-                       {quintile("total_spend")} AS monetary_score
-                  FROM per_member
+            baskets AS (
+                -- the company's average purchase (spend / purchases), M's yardstick
+                SELECT company_id, SUM(kpi_amount) / NULLIF(SUM(kpi_purchases), 0) AS average_purchase
+                  FROM customer_registry_kpi_delta
+              GROUP BY company_id
             ),
             dated AS (
-                SELECT scored.*, settings.currency_id, settings.churn_days, settings.lifespan_years,
-                       {local("scored.first_order_at", "settings.tz")}::date AS first_purchase_date,
-                       {local("scored.last_order_at", "settings.tz")}::date AS last_purchase_date,
-                       (NOW() AT TIME ZONE settings.tz)::date AS today
-                  FROM scored
-                  JOIN settings ON settings.company_id = scored.company_id
+                SELECT totals.company_id, totals.partner_id, totals.purchases, totals.spend,
+                       totals.first_date, totals.last_date,
+                       settings.currency_id, settings.churn_days, settings.lifespan_years,
+                       baskets.average_purchase,
+                       -- today once per company: scores below read plain integers
+                       settings.today, settings.today - totals.last_date AS days
+                  FROM customer_registry_member_total totals
+                  JOIN settings ON settings.company_id = totals.company_id
+             LEFT JOIN baskets ON baskets.company_id = totals.company_id
+            ),
+            scored AS (
+                -- OFFSET 0: each score is computed once per member, not again inside every rule
+                SELECT dated.*, scores.*
+                  FROM dated
+                 CROSS JOIN LATERAL (
+                       SELECT {recency_score("dated.days", "dated.churn_days")} AS recency_score,
+                              {rung_score("dated.purchases")} AS frequency_score,
+                              {monetary_score("dated.spend", "dated.average_purchase")} AS monetary_score
+                       OFFSET 0
+                 ) AS scores
             )
-            SELECT dated.partner_id::bigint * 100000 + dated.company_id AS id,
-                   dated.company_id, dated.currency_id, dated.partner_id,
+            SELECT scored.partner_id::bigint * 100000 + scored.company_id AS id,
+                   scored.company_id, scored.currency_id, scored.partner_id,
                    member.pseudonym, member.registry_postal_area AS postal_area,
-                   dated.first_purchase_date, dated.last_purchase_date,
-                   dated.order_count, dated.total_spend,
-                   dated.total_spend / dated.order_count AS average_order_value,
-                   dated.today - dated.last_purchase_date AS days_since_last_purchase,
-                   dated.recency_score, dated.frequency_score, dated.monetary_score,
-                   CONCAT(dated.recency_score, dated.frequency_score, dated.monetary_score) AS rfm_score,
+                   scored.first_date AS first_purchase_date, scored.last_date AS last_purchase_date,
+                   scored.purchases AS order_count, scored.spend AS total_spend,
+                   scored.spend / scored.purchases AS average_order_value,
+                   scored.days AS days_since_last_purchase,
+                   scored.recency_score, scored.frequency_score, scored.monetary_score,
+                   CONCAT(scored.recency_score, scored.frequency_score, scored.monetary_score) AS rfm_score,
                    {segment} AS rfm_segment,
-                   dated.today - dated.last_purchase_date > dated.churn_days AS is_churned,
+                   scored.days > scored.churn_days AS is_churned,
                    -- average order value x orders per year (a year at least) x expected lifespan
-                   dated.total_spend * 365.0 / GREATEST(dated.today - dated.first_purchase_date, 365)
-                       * dated.lifespan_years AS lifetime_value
-              FROM dated
-              JOIN res_partner member ON member.id = dated.partner_id
+                   scored.spend * 365.0 / GREATEST(scored.today - scored.first_date, 365)
+                       * scored.lifespan_years AS lifetime_value
+              FROM scored
+              -- a left join on the key: PostgreSQL skips it when no member column is read
+         LEFT JOIN res_partner member ON member.id = scored.partner_id
         """

@@ -5,6 +5,8 @@ Every report reads the same orders: counted (paid or posted), of a member
 local months of the company's timezone (its contact's timezone, UTC if unset).
 """
 
+from odoo.tools import SQL
+
 COUNTED_STATES = ("paid", "done")
 
 COMPANY_SETTINGS = """
@@ -12,7 +14,8 @@ COMPANY_SETTINGS = """
            company.currency_id,
            company.registry_churn_days AS churn_days,
            company.registry_lifespan_years AS lifespan_years,
-           COALESCE(NULLIF(company_contact.tz, ''), 'UTC') AS tz
+           COALESCE(NULLIF(company_contact.tz, ''), 'UTC') AS tz,
+           (NOW() AT TIME ZONE COALESCE(NULLIF(company_contact.tz, ''), 'UTC'))::date AS today
       FROM res_company company
       JOIN res_partner company_contact ON company_contact.id = company.partner_id
 """
@@ -49,9 +52,49 @@ RFM_SEGMENTS = [
 ]
 
 
-def quintile(column, partition="company_id"):
-    """Score 1-5 by rank within the company; equal values share a score."""
-    return f"LEAST(5, 1 + FLOOR(5 * PERCENT_RANK() OVER (PARTITION BY {partition} ORDER BY {column})))::int"
+# Scores compare a member with fixed yardsticks, not with the other members: a member scores the
+# same in a 20-member shop as in a million-member one, and a score needs no ranking of every
+# member per request.  R measures days since the last purchase day against the churn window
+# (R 3 or more: not churned; a purchase in the last 7 days always scores 5); F counts purchases
+# (F 1 is exactly one purchase: a first-time buyer); M counts the spend in the company's own
+# average purchases, on F's rungs.
+FREQUENCY_RUNGS = (1, 2, 4, 9)  # up to this many purchases: score 1, 2, 3, 4; more: 5
+
+
+def recency_score(days, churn_days):
+    """R from the days since the last purchase day and the company's churn window."""
+    return f"""(CASE WHEN {days} <= 7 OR 4 * {days} <= {churn_days} THEN 5
+                     WHEN 2 * {days} <= {churn_days} THEN 4
+                     WHEN {days} <= {churn_days} THEN 3
+                     WHEN {days} <= 2 * {churn_days} THEN 2
+                     ELSE 1 END)"""
+
+
+def rung_score(count):
+    """1-5 on the frequency rungs: 1, 2, 3-4, 5-9, 10 or more (an integer count)."""
+    one, two, four, nine = FREQUENCY_RUNGS
+    return f"""(CASE WHEN {count} <= {one} THEN 1 WHEN {count} <= {two} THEN 2
+                     WHEN {count} <= {four} THEN 3 WHEN {count} <= {nine} THEN 4 ELSE 5 END)"""
+
+
+def monetary_score(spend, average_purchase):
+    """M: the spend counted in the company's average purchases (rounded), on the frequency rungs."""
+    rung = rung_score(f"ROUND(({spend}) / {average_purchase})")
+    return f"(CASE WHEN COALESCE({average_purchase}, 0) <= 0 THEN 1 ELSE {rung} END)"
+
+
+def ratio_select(model, ratios, aggregate_spec, query):
+    """A rate read grouped is the ratio of the group's sums (numerator, denominator, scale), or None."""
+    ratio = ratios.get(aggregate_spec.split(":")[0])
+    if not ratio:
+        return None
+    numerator, denominator, scale = ratio
+    return SQL(
+        "%s * %s::numeric / NULLIF(%s, 0)",
+        scale,
+        model._read_group_select(f"{numerator}:sum", query),
+        model._read_group_select(f"{denominator}:sum", query),
+    )
 
 
 def local(timestamp_column, tz_column="tz"):

@@ -65,6 +65,41 @@ class RetentionCase(TransactionCase):
             )
         )
 
+    @classmethod
+    def _refund(cls, order, partner=False, when=None):
+        """A paid refund of the order's first line, rung up with `partner` (none: without the member)."""
+        line = order.lines[0]
+        amount = -line.price_subtotal_incl
+        return (
+            cls.env["pos.order"]
+            .with_company(order.company_id)
+            .create(
+                {
+                    "session_id": order.session_id.id,
+                    "partner_id": partner.id if partner else False,
+                    "date_order": when or datetime(2025, 2, 20, 12),
+                    "lines": [
+                        fields.Command.create(
+                            {
+                                "name": line.name,
+                                "product_id": line.product_id.id,
+                                "qty": -line.qty,
+                                "price_unit": line.price_unit,
+                                "price_subtotal": amount,
+                                "price_subtotal_incl": amount,
+                                "refunded_orderline_id": line.id,
+                            }
+                        )
+                    ],
+                    "amount_total": amount,
+                    "amount_tax": 0.0,
+                    "amount_paid": amount,
+                    "amount_return": 0.0,
+                    "state": "paid",
+                }
+            )
+        )
+
     @staticmethod
     def _days_ago(days, today=None):
         """Noon UTC, `days` before today (UTC)."""

@@ -23,7 +23,7 @@ class TestCustomerSegment(RetentionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env.company.partner_id.tz = "UTC"
-        shop = cls._shop("Coffee Shop")
+        cls.shop = shop = cls._shop("Coffee Shop")
         Category = cls.env["product.category"]
         cls.coffee = Category.create({"name": "Coffee"})
         beans_category = Category.create({"name": "Beans", "parent_id": cls.coffee.id})
@@ -89,6 +89,16 @@ class TestCustomerSegment(RetentionCase):
         self.assertEqual(self._names(listed), {"M1", "M4", "M5", "M8"})
         self.coffee_lovers.purchase_months = 0
         self.assertEqual(self._names(self.coffee_lovers._members()), {"M1", "M2", "M4", "M5", "M8"})
+
+    def test_refunded_and_free_lines_are_not_bought(self):
+        # M1 brought its beans back (the refund rung up without the member); M9 got beans for free.
+        m1_order = self.env["pos.order"].search([("partner_id", "=", self.members["M1"].id)])
+        self._refund(m1_order, when=self._days_ago(1))
+        free = self.env["res.partner"].create({"name": "M9", "is_registry_member": True, "zip": "5088"})
+        self.members["M9"] = free
+        self._order(self.shop, free, self._days_ago(4), 0, product=self.beans)
+        self.assertEqual(self._names(self.coffee_lovers._members()), {"M4", "M5", "M8"})
+        self.assertEqual(self.coffee_lovers.member_count, 3)
 
     def test_products_orders_spend_churn_and_consent(self):
         segment = self.coffee_lovers

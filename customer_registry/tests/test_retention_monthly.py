@@ -90,7 +90,8 @@ class TestMonthlyRetention(RetentionCase):
         # month: active, new, returning, repeat %, at start, lost, churn %, average order
         expected = {
             1: (3, 3, 0, 0.0, 0, 0, None, 160 / 3),
-            2: (3, 2, 1, 100 / 3, 3, 0, 0.0, 140 / 3),
+            # February's average order: (20 + 40 + 80 - T's refund 45) / 3 purchases
+            2: (3, 2, 1, 100 / 3, 3, 0, 0.0, 95 / 3),
             3: (3, 0, 3, 100.0, 5, 2, 40.0, 50.0),
             4: (0, 0, 0, None, 4, 1, 25.0, None),
             5: (0, 0, 0, None, 3, 3, 100.0, None),
@@ -120,7 +121,7 @@ class TestMonthlyRetention(RetentionCase):
             [],
             ["average_order_value:avg", "repeat_purchase_rate:avg"],
         )
-        self.assertAlmostEqual(average_order, (10 + 20 + 30 + 40 + 50 + 60 + 70 + 80 + 90) / 9)
+        self.assertAlmostEqual(average_order, (10 + 20 + 30 + 40 + 50 + 60 + 70 + 80 + 90 - 45) / 9)
         self.assertAlmostEqual(repeat, 100 * (0 + 1 + 3) / (3 + 3 + 3))
 
     def test_kpis_per_point_of_sale(self):

@@ -17,10 +17,13 @@ class TestCustomerMetrics(RetentionCase):
       C: 3 (20)                                           1 purchase,  spend 20
       D: 200 (80), 230 (90), 260 (100), 300 (70)          4 purchases, spend 340
       E: 500 (15)                                         1 purchase,  spend 15
-    Scores = 1 + floor(5 * percent rank) among the company's five members:
-      R by last purchase: E 1, D 2, A 3, B 4, C 5
-      F by purchases:     C 1, E 1 (tied lowest), A 3, D 3 (tied at rank 3 of 5), B 5
-      M by spend:         E 1, C 2, A 3, B 4, D 5
+    Scores against fixed yardsticks (churn window 180 days; the company's average purchase is
+    spend / purchases = 855 / 15 = 57):
+      R by days since the last purchase: 7 or fewer, or a quarter of the window (45) 5, half (90) 4,
+        the window (180) 3, twice the window (360) 2, more 1: A 5, B 5, C 5, D 2, E 1
+      F by purchases (1, 2, 3-4, 5-9, 10+): A 3, B 4, C 1, D 3, E 1
+      M by spend in average purchases, on F's rungs: A 180/57 = 3.2 -> 3, B 5.3 -> 4, C 0.4 -> 1,
+        D 6.0 -> 4, E 0.3 -> 1
     """
 
     @classmethod
@@ -88,10 +91,10 @@ class TestCustomerMetrics(RetentionCase):
     def test_rfm_scores_and_segments(self):
         rows = self._rows()
         expected = {
-            "A": ("333", "loyal"),
-            "B": ("454", "champions"),
-            "C": ("512", "new"),
-            "D": ("235", "at_risk"),
+            "A": ("533", "loyal"),
+            "B": ("544", "champions"),
+            "C": ("511", "new"),
+            "D": ("234", "at_risk"),
             "E": ("111", "lost"),
         }
         self.assertEqual({name: (row.rfm_score, row.rfm_segment) for name, row in rows.items()}, expected)
@@ -175,7 +178,7 @@ class TestCustomerMetrics(RetentionCase):
         self.assertEqual(len(seen_by_both), 7, "A's other card and G bought in the other company")
         other = seen_by_both.filtered(lambda row: row.company_id == self.other_company)
         self.assertEqual(set(other.partner_id.ids), {self.a_at_other_shop.id, self.members["G"].id})
-        # Scores rank members within their company: the other company changes nothing here.
+        # Scores use the company's own window and average purchase: the other company changes nothing here.
         mine = seen_by_both.filtered(lambda row: row.company_id == self.company)
         self.assertEqual(
             sorted(mine.mapped(lambda r: (r.pseudonym, r.rfm_score, r.rfm_segment))),
