@@ -234,19 +234,22 @@ class TestTillAllergens(PosPrivacyCase):
         return session.load_data([])
 
     def test_a_member_fetched_again_after_withdrawal_has_no_allergies_in_the_till(self):
-        # The till fetches a member again (search, card scan) with the fields it loads: the allergy
-        # field is always in the answer, so the withdrawn allergies replace what the till held.
-        fields = self.env["res.partner"]._load_pos_data_fields(self.config)
+        # The till fetches a member again (partner search, card scan) with res.partner.get_new_partner:
+        # the allergy field is always in the answer, so the till's copy is replaced, not kept.
         Partner = self.env["res.partner"].with_user(self.cashier)
-        member = Partner.sudo().create({"name": "Mona Melk", "is_registry_member": True})
+        member = self.env["res.partner"].create({"name": "Mona Melk", "is_registry_member": True})
         consent = self.env["customer.consent"].create({"partner_id": member.id, "purpose": "health"})
         member.write({"registry_allergen_ids": [Command.set(self.milk.ids)]})
-        self.assertEqual(
-            Partner.search_read([("id", "=", member.id)], fields)[0]["registry_allergies"], str(self.milk.id)
-        )
+
+        def fetched():
+            self.env.invalidate_all()
+            rows = Partner.get_new_partner(self.config.id, [("id", "=", member.id)], 0)["res.partner"]
+            self.assertEqual([row["id"] for row in rows], member.ids)
+            return rows[0]
+
+        self.assertEqual(fetched()["registry_allergies"], str(self.milk.id))
         consent.action_withdraw()
-        self.env.invalidate_all()
-        row = Partner.search_read([("id", "=", member.id)], fields)[0]
+        row = fetched()
         self.assertIn("registry_allergies", row)
         self.assertIs(row["registry_allergies"], False)
 
