@@ -8,14 +8,16 @@ default=json_default)`) and counted in UTF-8 bytes, as the client receives them.
 
 "main" is the same database and process with the fields and model this branch adds to the
 load excluded (`_load_pos_data_fields` / `_load_pos_data_models` wrapped to drop them):
-`allergen_contains_ids`, `allergen_trace_ids` (product.template), `registry_allergen_ids`,
-`registry_severe_allergen_ids` (res.partner), `registry_allergen_confirmed_ids`,
+`allergen_contains_ids`, `allergen_trace_ids` (product.template), `registry_allergies`
+(res.partner: one short text, e.g. "3!,7", false for a member without allergies),
+`registry_allergen_confirmed_ids`,
 `registry_allergen_confirmed_at` (pos.order.line) and the model `customer.allergen`.
 Everything else, main's fields included, is loaded identically.
 
 Two loads are measured: the config as shipped (Odoo loads the 100 customers with the most
-orders, `point_of_sale.limited_customer_count`): load_bytes_ratio, target <= 1.10; and every
-member loaded (the limit raised to 10,000), the worst case: all_members_load_bytes_ratio.
+orders, `point_of_sale.limited_customer_count`): load_bytes_ratio; and every member loaded (the
+limit raised to 10,000), the worst case: all_members_load_bytes_ratio.  Target for both: <= 1.10
+(the exit status is 1 if either is over).
 Load times are timed interleaved (A,B then B,A), median of the pair ratios.
 """
 
@@ -34,7 +36,7 @@ SIZES = {
 MODULES = "point_of_sale,customer_registry"
 NEW_FIELDS = {
     "product.template": {"allergen_contains_ids", "allergen_trace_ids"},
-    "res.partner": {"registry_allergen_ids", "registry_severe_allergen_ids"},
+    "res.partner": {"registry_allergies"},
     "pos.order.line": {"registry_allergen_confirmed_ids", "registry_allergen_confirmed_at"},
 }
 NEW_MODELS = {"customer.allergen"}
@@ -178,7 +180,7 @@ def load(registry, customer_limit):
             for answer in answers
         )
         partners = answers[1]["res.partner"]
-        allergic = sum(1 for p in partners if p.get("registry_allergen_ids"))
+        allergic = sum(1 for p in partners if p.get("registry_allergies"))
         cr.rollback()
     return size, elapsed, queries, len(partners), allergic
 
@@ -224,4 +226,4 @@ def main(pg, addons, size_name):
         f"all_members_load_time_ratio={everyone[3]:.3f}",
         flush=True,
     )
-    return 0 if shipped[2] <= 1.10 else 1
+    return 0 if max(shipped[2], everyone[2]) <= 1.10 else 1

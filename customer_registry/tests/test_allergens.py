@@ -233,6 +233,26 @@ class TestTillAllergens(PosPrivacyCase):
         session = self.config.current_session_id.with_user(user or self.cashier)
         return session.load_data([])
 
+    def test_a_member_fetched_again_after_withdrawal_has_no_allergies_in_the_till(self):
+        # The till fetches a member again (partner search, card scan) with res.partner.get_new_partner:
+        # the allergy field is always in the answer, so the till's copy is replaced, not kept.
+        Partner = self.env["res.partner"].with_user(self.cashier)
+        member = self.env["res.partner"].create({"name": "Mona Melk", "is_registry_member": True})
+        consent = self.env["customer.consent"].create({"partner_id": member.id, "purpose": "health"})
+        member.write({"registry_allergen_ids": [Command.set(self.milk.ids)]})
+
+        def fetched():
+            self.env.invalidate_all()
+            rows = Partner.get_new_partner(self.config.id, [("id", "=", member.id)], 0)["res.partner"]
+            self.assertEqual([row["id"] for row in rows], member.ids)
+            return rows[0]
+
+        self.assertEqual(fetched()["registry_allergies"], str(self.milk.id))
+        consent.action_withdraw()
+        row = fetched()
+        self.assertIn("registry_allergies", row)
+        self.assertIs(row["registry_allergies"], False)
+
     def test_till_loads_allergens_of_products_and_consenting_members_only(self):
         data = self.load()
         allergens = {row["id"]: row["name"] for row in data["customer.allergen"]}
@@ -244,13 +264,15 @@ class TestTillAllergens(PosPrivacyCase):
         partners = {row["id"]: row for row in data["res.partner"]}
         for member in (self.allergic, self.no_consent, self.withdrawn):
             self.assertIn(member.id, partners, member.name)
+        # One compact field per member: allergen ids, "!" for a severe one (traces too).
         self.assertEqual(
-            sorted(partners[self.allergic.id]["registry_allergen_ids"]), sorted((self.nuts | self.milk).ids)
+            sorted(partners[self.allergic.id]["registry_allergies"].split(",")),
+            sorted([f"{self.nuts.id}!", str(self.milk.id)]),
         )
-        self.assertEqual(partners[self.allergic.id]["registry_severe_allergen_ids"], self.nuts.ids)
         for member in (self.no_consent, self.withdrawn):
             row = partners[member.id]
-            self.assertEqual((row["registry_allergen_ids"], row["registry_severe_allergen_ids"]), ([], []), member.name)
+            self.assertIs(row["registry_allergies"], False, member.name)
+            self.assertFalse({"registry_allergen_ids", "registry_severe_allergen_ids"} & set(row), member.name)
             health = {key for key in row if "consent" in key or "diet" in key}
             self.assertFalse(health, "no consent flag or diet reaches the till")
         # No contact data of the members, with the new fields loaded.

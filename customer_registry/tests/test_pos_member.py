@@ -70,8 +70,8 @@ class TestPosMember(TestPointOfSaleHttpCommon):
         self.assertFalse(zip_holders)
         self.assertNoIdentityIn(data, {key: value for key, value in INGA_IDENTITY.items() if key != "zip"})
         self.assertNoIdentityIn(data, {"name": "Per Hansen", "email": "per.h@example.com"})
-        # The allergen fields are loaded too (the till warns from them): empty without a health consent.
-        self.assertEqual((inga["registry_allergen_ids"], inga["registry_severe_allergen_ids"]), ([], []))
+        # The allergy field is loaded too (the till warns from it): empty without a health consent.
+        self.assertIs(inga["registry_allergies"], False)
         self.assertFalse({key for key in inga if "consent" in key or "diet" in key})
 
     def test_typed_card_code_finds_the_member(self):

@@ -16,6 +16,29 @@ patch(ResPartner.prototype, {
     get hasRegistryGreetingName() {
         return Boolean(this.pseudonym && this.registryLabel !== this.registryCode);
     },
+    /**
+     * The member's allergies as the till loaded them (`registry_allergies`, e.g. "3!,7": allergen ids,
+     * "!" for a severe one where traces are not tolerated): [{allergen, severe}], allergen a
+     * customer.allergen record. Empty for a member without a valid health consent.
+     */
+    get registryAllergies() {
+        return (this.registry_allergies || "")
+            .split(",")
+            .filter(Boolean)
+            .map((token) => ({
+                allergen: this.models["customer.allergen"].get(parseInt(token)),
+                severe: token.endsWith("!"),
+            }))
+            .filter((allergy) => allergy.allergen);
+    },
+    /** The customer.allergen records the member is allergic to. */
+    get registryAllergens() {
+        return this.registryAllergies.map((allergy) => allergy.allergen);
+    },
+    /** Those of their allergies where traces are not tolerated either. */
+    get registrySevereAllergens() {
+        return this.registryAllergies.filter((allergy) => allergy.severe).map((allergy) => allergy.allergen);
+    },
     get searchString() {
         return [super.searchString, this.pseudonym].filter(Boolean).join(" ");
     },

@@ -7,12 +7,12 @@
  * @returns {{allergen: Object, kind: "contains"|"traces"}[]}
  */
 export function allergenConflicts(partner, productTemplate) {
-    const allergies = partner?.registry_allergen_ids || [];
+    const allergies = partner?.registryAllergies || [];
     if (!allergies.length || !productTemplate) {
         return [];
     }
-    const allergic = new Set(allergies.map((allergen) => allergen.id));
-    const severe = new Set((partner.registry_severe_allergen_ids || []).map((allergen) => allergen.id));
+    const allergic = new Set(allergies.map((allergy) => allergy.allergen.id));
+    const severe = new Set(allergies.filter((allergy) => allergy.severe).map((allergy) => allergy.allergen.id));
     return [
         ...(productTemplate.allergen_contains_ids || [])
             .filter((allergen) => allergic.has(allergen.id))
