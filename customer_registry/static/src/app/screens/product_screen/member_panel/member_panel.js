@@ -24,10 +24,12 @@ export class MemberPanel extends Component {
         return this.member.registryPanel;
     }
     get allergens() {
-        return this.panel?.allergens ?? (this.member.registry_allergen_ids || []).map((a) => a.name);
+        // Offline: the compact allergy field the till loads for the allergen warning.
+        return this.panel?.allergens ?? this.member.registryAllergens.map((allergen) => allergen.name);
     }
     get diets() {
-        return this.panel?.diets ?? (this.member.registry_diet_ids || []).map((d) => d.name);
+        // Diets are not in the till's load data: only the server's answer has them.
+        return this.panel?.diets ?? [];
     }
     get lastVisit() {
         const date = this.panel?.last_visit;
