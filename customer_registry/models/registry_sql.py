@@ -394,6 +394,10 @@ def consent_guard_sql():
         CREATE OR REPLACE FUNCTION customer_registry_consent_guard() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
+            IF TG_OP = 'TRUNCATE' THEN
+                RAISE EXCEPTION 'customer_registry: consents are evidence and are never deleted'
+                    USING ERRCODE = 'check_violation';
+            END IF;
             IF TG_OP = 'DELETE' THEN
                 -- Only the cascade of the member's own deletion (a foreign key action, run as a trigger).
                 IF pg_trigger_depth() > 1 THEN
@@ -411,6 +415,20 @@ def consent_guard_sql():
                 IF NEW.withdrawn_at IS NOT NULL OR NEW.withdrawn_by_id IS NOT NULL THEN
                     RAISE EXCEPTION 'customer_registry: a consent is recorded as given, then withdrawn'
                         USING ERRCODE = 'check_violation';
+                END IF;
+                IF NEW.text_id IS NOT NULL THEN
+                    -- The wording agreed to is the current version. Locked first: a new version being
+                    -- written waits for this consent (see customer_registry_consent_text_guard), or this
+                    -- consent waits for it and then sees it (each statement reads what is committed).
+                    PERFORM 1 FROM customer_consent_text WHERE id = NEW.text_id FOR SHARE;
+                    IF EXISTS (SELECT 1 FROM customer_consent_text agreed
+                                 JOIN customer_consent_text newer
+                                   ON newer.company_id = agreed.company_id AND newer.purpose = agreed.purpose
+                                  AND newer.lang = agreed.lang AND newer.version > agreed.version
+                                WHERE agreed.id = NEW.text_id) THEN
+                        RAISE EXCEPTION 'customer_registry: a consent is given to the current version of its wording'
+                            USING ERRCODE = 'check_violation';
+                    END IF;
                 END IF;
                 NEW.is_valid := true;
                 NEW.given_at := now() AT TIME ZONE 'UTC';
@@ -437,6 +455,10 @@ def consent_guard_sql():
         CREATE TRIGGER customer_registry_consent_guard
             BEFORE INSERT OR UPDATE OR DELETE ON customer_consent
             FOR EACH ROW EXECUTE FUNCTION customer_registry_consent_guard();
+        DROP TRIGGER IF EXISTS customer_registry_consent_no_truncate ON customer_consent;
+        CREATE TRIGGER customer_registry_consent_no_truncate
+            BEFORE TRUNCATE ON customer_consent
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_registry_consent_guard();
 
         -- The member's consent flags follow (the partner guard recomputes them on any update).
         CREATE OR REPLACE FUNCTION customer_registry_consent_flags() RETURNS trigger
