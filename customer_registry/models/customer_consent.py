@@ -85,7 +85,18 @@ class CustomerConsent(models.Model):
                 vals["company_id"] = member.company_id.id
             vals["recorded_by_id"] = self.env.uid
             vals["given_at"] = fields.Datetime.now()
+        self._check_wording_is_current([vals.get("text_id") for vals in vals_list])
         return super().create(vals_list)
+
+    @api.model
+    def _check_wording_is_current(self, text_ids):
+        """The ORM's side of the database guard: a consent given today is to today's wording."""
+        Text = self.env["customer.consent.text"].sudo()
+        texts = Text.browse(sorted({tid for tid in text_ids if tid})).exists()
+        if set(texts.ids) - set(Text._current_ids(texts.company_id.ids)):
+            raise UserError(
+                self.env._("The consent wording shown is no longer the current one: close the dialog and enroll again.")
+            )
 
     def write(self, vals):
         if self._evidence_fields.intersection(vals):

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .customer_consent import HEALTH, MARKETING
@@ -14,9 +14,17 @@ def consent_text_guard_sql():
         CREATE OR REPLACE FUNCTION customer_registry_consent_text_guard() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP = 'DELETE' THEN
+            IF TG_OP IN ('DELETE', 'TRUNCATE') THEN
                 RAISE EXCEPTION 'customer_registry: a consent wording version is kept: write a new version instead'
                     USING ERRCODE = 'check_violation';
+            END IF;
+            IF TG_OP = 'INSERT' THEN
+                -- A new version waits for consents being given to the current one (they lock it, see
+                -- customer_registry_consent_guard): none is recorded to a superseded version.
+                PERFORM 1 FROM customer_consent_text
+                  WHERE company_id = NEW.company_id AND purpose = NEW.purpose AND lang = NEW.lang
+                  FOR NO KEY UPDATE;
+                RETURN NEW;
             END IF;
             IF (NEW.company_id, NEW.purpose, NEW.lang, NEW.version, NEW.body)
                IS DISTINCT FROM (OLD.company_id, OLD.purpose, OLD.lang, OLD.version, OLD.body) THEN
@@ -28,8 +36,12 @@ def consent_text_guard_sql():
         $$;
         DROP TRIGGER IF EXISTS customer_registry_consent_text_guard ON customer_consent_text;
         CREATE TRIGGER customer_registry_consent_text_guard
-            BEFORE UPDATE OR DELETE ON customer_consent_text
+            BEFORE INSERT OR UPDATE OR DELETE ON customer_consent_text
             FOR EACH ROW EXECUTE FUNCTION customer_registry_consent_text_guard();
+        DROP TRIGGER IF EXISTS customer_registry_consent_text_no_truncate ON customer_consent_text;
+        CREATE TRIGGER customer_registry_consent_text_no_truncate
+            BEFORE TRUNCATE ON customer_consent_text
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_registry_consent_text_guard();
         """
 
 
@@ -74,6 +86,15 @@ class CustomerConsentText(models.Model):
         # Every language Odoo knows, installed or not: a wording may be written before its language is loaded.
         languages = self.env["res.lang"].sudo().with_context(active_test=False)
         return sorted(languages.search([("code", "!=", False)]).mapped(lambda lang: (lang.code, lang.name)))
+
+    @api.constrains("lang")
+    def _check_lang_is_known(self):
+        languages = self.env["res.lang"].sudo().with_context(active_test=False)
+        for text in self:
+            if not languages.search_count([("code", "=", text.lang)], limit=1):
+                raise ValidationError(
+                    self.env._("%s is not a language Odoo knows: choose one from the list.", text.lang)
+                )
 
     def init(self):
         result = super().init()

@@ -1,10 +1,12 @@
 import logging
+import unicodedata
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.misc import OrderedSet
 
+from .. import pseudonym as codes
 from .. import sealing
 from . import registry_sql
 from .customer_identity_audit import request_channel
@@ -91,6 +93,65 @@ class SealedDate(_Sealed, fields.Date):
 
 class SealedHtml(_Sealed, fields.Html):
     pass
+
+
+# A greeting name with this many digits reads as a phone or card number, not a name.
+GREETING_NAME_MAX_DIGITS = 4
+# Unicode categories a greeting name never holds: control, format (zero-width, direction marks),
+# surrogate and private-use characters. Letters, marks, numbers, punctuation and symbols show.
+INVISIBLE_CATEGORIES = ("Cc", "Cf", "Cs", "Co")
+
+
+def _digits(text):
+    return "".join(ch for ch in text or "" if ch in "0123456789")
+
+
+def greeting_name_format_problem(env, greeting_name):
+    """Why a greeting name cannot be shown to every cashier, whoever the member is, or ""."""
+    if not greeting_name:
+        return ""
+    if not isinstance(greeting_name, str):
+        return env._("What the customer wants to be called is written as text.")
+    if any(unicodedata.category(ch) in INVISIBLE_CATEGORIES for ch in greeting_name) or not any(
+        unicodedata.category(ch)[0] not in "ZC" for ch in greeting_name
+    ):
+        return env._(
+            "What the customer wants to be called needs letters that show, and no line breaks, "
+            "control or invisible characters."
+        )
+    if "@" in greeting_name or len(_digits(greeting_name)) > GREETING_NAME_MAX_DIGITS or codes.is_valid(greeting_name):
+        return env._(
+            "The name a member is greeted by is shown to every cashier: it cannot hold an email address, "
+            "a phone number or a card code. Use a first name or a nickname."
+        )
+    return ""
+
+
+def greeting_name_conflict(env, greeting_name, legal_name=None, email=None, phone=None):
+    """Why a greeting name gives away the member's identity (legal name, email or phone), or ""."""
+    if not greeting_name or not isinstance(greeting_name, str):
+        return ""
+    folded = greeting_name.casefold()
+    if legal_name and legal_name.strip() and legal_name.strip().casefold() in folded:
+        return env._(
+            "The name a member is greeted by is shown to every cashier: it cannot hold the legal name. "
+            "Use a first name or a nickname."
+        )
+    greeting_digits, phone_digits = _digits(greeting_name), _digits(phone)
+    if (email and email.strip() and email.strip().casefold() in folded) or (
+        len(greeting_digits) > GREETING_NAME_MAX_DIGITS
+        and len(phone_digits) > GREETING_NAME_MAX_DIGITS
+        and (phone_digits in greeting_digits or greeting_digits in phone_digits)
+    ):
+        return env._(
+            "The name a member is greeted by is shown to every cashier: it cannot hold the member's "
+            "email or phone. Use a first name or a nickname."
+        )
+    return ""
+
+
+# The identity's values the member's label is compared with.
+IDENTITY_KEYS = ("legal_name", "email", "phone")
 
 
 def postal_area(zip_code):
@@ -285,6 +346,9 @@ class CustomerIdentity(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            member = self.env["res.partner"].sudo().browse(vals.get("partner_id"))
+            self._check_greeting_name_keeps_identity(member[:1], vals)
         identities = super().create(vals_list)
         identities._sync_postal_area()
         return identities
@@ -296,6 +360,13 @@ class CustomerIdentity(models.Model):
             if version and set(vals) & set(SEALED_FIELDS)
             else self.browse()
         )
+        if {"legal_name", "email", "phone", "partner_id"}.intersection(vals):
+            for identity in self.sudo():
+                member = self.env["res.partner"].sudo().browse(vals.get("partner_id") or identity.partner_id.id)
+                # Attribute reads, not read(): the vault's own check is not a read to audit.
+                self._check_greeting_name_keeps_identity(
+                    member, {**{key: identity[key] for key in IDENTITY_KEYS}, **vals}
+                )
         result = super().write(vals)
         # A row sealed by another key, or still plain: seal all its values, not only those written.
         stale._registry_reseal()
@@ -347,6 +418,16 @@ class CustomerIdentity(models.Model):
                 domain = ["|", "|", *domain, ("email", "=", value), ("phone", "=", value)]
             return domain
         return super()._search_display_name(operator, value)
+
+    @api.model
+    def _check_greeting_name_keeps_identity(self, member, vals):
+        """The ORM's side of the database guard, before anything is written: the label every till shows
+        holds none of the identity's legal name, email or phone."""
+        problem = greeting_name_conflict(
+            self.env, member.registry_greeting_name, vals.get("legal_name"), vals.get("email"), vals.get("phone")
+        )
+        if problem:
+            raise ValidationError(problem)
 
     def _sync_postal_area(self):
         for identity in self:

@@ -80,6 +80,26 @@ def code_is_valid_sql():
         """
 
 
+def greeting_holds_identity_sql():
+    """customer_registry_greeting_holds_identity(greeting, legal_name, email, phone): the label every till
+    shows contains the member's legal name, email or phone number (its digits, either way round)."""
+    return """
+        CREATE OR REPLACE FUNCTION customer_registry_greeting_holds_identity(
+            greeting text, legal_name text, email text, phone text) RETURNS boolean
+        LANGUAGE sql IMMUTABLE AS $$
+            SELECT COALESCE(greeting, '') <> '' AND (
+                (COALESCE(btrim(legal_name), '') <> '' AND position(lower(btrim(legal_name)) IN lower(greeting)) > 0)
+                OR (COALESCE(btrim(email), '') <> '' AND position(lower(btrim(email)) IN lower(greeting)) > 0)
+                OR (length(regexp_replace(COALESCE(phone, ''), '[^0-9]', '', 'g')) > 4
+                    AND length(regexp_replace(greeting, '[^0-9]', '', 'g')) > 4
+                    AND (position(regexp_replace(phone, '[^0-9]', '', 'g')
+                                  IN regexp_replace(greeting, '[^0-9]', '', 'g')) > 0
+                         OR position(regexp_replace(greeting, '[^0-9]', '', 'g')
+                                     IN regexp_replace(phone, '[^0-9]', '', 'g')) > 0)))
+        $$;
+        """
+
+
 def partner_guard_sql(partner_model):
     """Triggers on res_partner (and on what points at a partner: users, companies)."""
     cr = partner_model.env.cr
@@ -98,6 +118,7 @@ def partner_guard_sql(partner_model):
     )
     return f"""
         {code_is_valid_sql()}
+        {greeting_holds_identity_sql()}
 
         CREATE OR REPLACE FUNCTION customer_registry_partner_guard() RETURNS trigger
         LANGUAGE plpgsql AS $$
@@ -156,10 +177,11 @@ def partner_guard_sql(partner_model):
             END IF;
             IF COALESCE(NEW.registry_greeting_name, '') <> '' AND EXISTS (
                 SELECT 1 FROM customer_identity identity
-                 WHERE identity.partner_id = NEW.id AND COALESCE(identity.legal_name, '') <> ''
-                   AND position(lower(identity.legal_name) IN lower(NEW.registry_greeting_name)) > 0) THEN
-                RAISE EXCEPTION 'customer_registry: member %: the label cannot hold the legal name', NEW.pseudonym
-                    USING ERRCODE = 'check_violation';
+                 WHERE identity.partner_id = NEW.id
+                   AND customer_registry_greeting_holds_identity(
+                        NEW.registry_greeting_name, identity.legal_name, identity.email, identity.phone)) THEN
+                RAISE EXCEPTION 'customer_registry: member %: the label cannot hold the legal name, email or phone',
+                    NEW.pseudonym USING ERRCODE = 'check_violation';
             END IF;
             -- The consent flags are what the valid consents say, whatever was written.
             NEW.has_health_consent := EXISTS (SELECT 1 FROM customer_consent c WHERE c.partner_id = NEW.id
@@ -335,8 +357,28 @@ def partner_guard_sql(partner_model):
 
 
 def identity_guard_sql():
-    """An identity belongs to a member and to the member's company; every member has one (at commit)."""
-    return """
+    """An identity belongs to a member and to the member's company; every member has one (at commit);
+    the member's label (every till shows it) holds none of its legal name, email or phone."""
+    return (
+        greeting_holds_identity_sql()
+        + """
+        CREATE OR REPLACE FUNCTION customer_registry_identity_greeting() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM res_partner member WHERE member.id = NEW.partner_id
+                          AND customer_registry_greeting_holds_identity(
+                              member.registry_greeting_name, NEW.legal_name, NEW.email, NEW.phone)) THEN
+                RAISE EXCEPTION 'customer_registry: the label of member partner % cannot hold its legal name, '
+                    'email or phone', NEW.partner_id USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NEW;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_identity_greeting ON customer_identity;
+        CREATE TRIGGER customer_registry_identity_greeting
+            BEFORE INSERT OR UPDATE OF partner_id, legal_name, email, phone ON customer_identity
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_identity_greeting();
+
         CREATE OR REPLACE FUNCTION customer_registry_identity_company() RETURNS trigger
         LANGUAGE plpgsql AS $$
         DECLARE
@@ -382,6 +424,7 @@ def identity_guard_sql():
             DEFERRABLE INITIALLY DEFERRED
             FOR EACH ROW EXECUTE FUNCTION customer_registry_member_has_identity();
         """
+    )
 
 
 def consent_guard_sql():
@@ -390,6 +433,10 @@ def consent_guard_sql():
         CREATE OR REPLACE FUNCTION customer_registry_consent_guard() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
+            IF TG_OP = 'TRUNCATE' THEN
+                RAISE EXCEPTION 'customer_registry: consents are evidence and are never deleted'
+                    USING ERRCODE = 'check_violation';
+            END IF;
             IF TG_OP = 'DELETE' THEN
                 -- Only the cascade of the member's own deletion (a foreign key action, run as a trigger).
                 IF pg_trigger_depth() > 1 THEN
@@ -407,6 +454,20 @@ def consent_guard_sql():
                 IF NEW.withdrawn_at IS NOT NULL OR NEW.withdrawn_by_id IS NOT NULL THEN
                     RAISE EXCEPTION 'customer_registry: a consent is recorded as given, then withdrawn'
                         USING ERRCODE = 'check_violation';
+                END IF;
+                IF NEW.text_id IS NOT NULL THEN
+                    -- The wording agreed to is the current version. Locked first: a new version being
+                    -- written waits for this consent (see customer_registry_consent_text_guard), or this
+                    -- consent waits for it and then sees it (each statement reads what is committed).
+                    PERFORM 1 FROM customer_consent_text WHERE id = NEW.text_id FOR SHARE;
+                    IF EXISTS (SELECT 1 FROM customer_consent_text agreed
+                                 JOIN customer_consent_text newer
+                                   ON newer.company_id = agreed.company_id AND newer.purpose = agreed.purpose
+                                  AND newer.lang = agreed.lang AND newer.version > agreed.version
+                                WHERE agreed.id = NEW.text_id) THEN
+                        RAISE EXCEPTION 'customer_registry: a consent is given to the current version of its wording'
+                            USING ERRCODE = 'check_violation';
+                    END IF;
                 END IF;
                 NEW.is_valid := true;
                 NEW.given_at := now() AT TIME ZONE 'UTC';
@@ -433,6 +494,10 @@ def consent_guard_sql():
         CREATE TRIGGER customer_registry_consent_guard
             BEFORE INSERT OR UPDATE OR DELETE ON customer_consent
             FOR EACH ROW EXECUTE FUNCTION customer_registry_consent_guard();
+        DROP TRIGGER IF EXISTS customer_registry_consent_no_truncate ON customer_consent;
+        CREATE TRIGGER customer_registry_consent_no_truncate
+            BEFORE TRUNCATE ON customer_consent
+            FOR EACH STATEMENT EXECUTE FUNCTION customer_registry_consent_guard();
 
         -- The member's consent flags follow (the partner guard recomputes them on any update).
         CREATE OR REPLACE FUNCTION customer_registry_consent_flags() RETURNS trigger

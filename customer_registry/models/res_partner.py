@@ -8,7 +8,13 @@ from odoo.tools import SQL
 from .. import pseudonym as codes
 from . import registry_sql
 from .customer_consent import HEALTH, MARKETING
-from .customer_identity import MEMBER_REFUSED_FIELDS, PARTNER_TO_IDENTITY, PERSONAL_PARTNER_FIELDS
+from .customer_identity import (
+    MEMBER_REFUSED_FIELDS,
+    PARTNER_TO_IDENTITY,
+    PERSONAL_PARTNER_FIELDS,
+    greeting_name_conflict,
+    greeting_name_format_problem,
+)
 from .customer_loyalty_entry import PARTNER_GUARD
 
 LOYALTY_COLUMNS = ("loyalty_balance", "loyalty_tier_id")
@@ -191,7 +197,9 @@ class ResPartner(models.Model):
                 if field_name not in vals and defaults.get(field_name):
                     vals[field_name] = defaults[field_name]
             self._check_member_values(vals)
-            self._check_greeting_name(vals.get("registry_greeting_name"), vals.get("name"))
+            self._check_greeting_name(
+                vals.get("registry_greeting_name"), vals.get("name"), vals.get("email"), vals.get("phone")
+            )
             personal[index] = self._split_personal_data(vals)
             vals.update(dict.fromkeys(PERSONAL_PARTNER_FIELDS, False))
             vals["is_registry_member"] = True
@@ -244,9 +252,13 @@ class ResPartner(models.Model):
         member_vals.pop("pseudonym", None)
         self._check_member_values(member_vals, members)
         if member_vals.get("registry_greeting_name"):
+            self._check_greeting_name(member_vals["registry_greeting_name"])
             for identity in members._registry_identity():
                 self._check_greeting_name(
-                    member_vals["registry_greeting_name"], member_vals.get("name") or identity.legal_name
+                    member_vals["registry_greeting_name"],
+                    member_vals.get("name") or identity.legal_name,
+                    member_vals.get("email") or identity.email,
+                    member_vals.get("phone") or identity.phone,
                 )
         personal = self._split_personal_data(member_vals)
         if personal:
@@ -312,14 +324,14 @@ class ResPartner(models.Model):
             )
 
     @api.model
-    def _check_greeting_name(self, greeting_name, legal_name):
-        if greeting_name and legal_name and legal_name.strip().lower() in greeting_name.lower():
-            raise UserError(
-                self.env._(
-                    "The name a member is greeted by is shown to every cashier: it cannot hold the legal name. "
-                    "Use a first name or a nickname."
-                )
-            )
+    def _check_greeting_name(self, greeting_name, legal_name=None, email=None, phone=None):
+        """The label every till loads: a name that shows, and nothing of the identity (the database checks
+        the identity's values too)."""
+        problem = greeting_name_format_problem(self.env, greeting_name) or greeting_name_conflict(
+            self.env, greeting_name, legal_name, email, phone
+        )
+        if problem:
+            raise ValidationError(problem)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_members_by_personal_data_users_only(self):

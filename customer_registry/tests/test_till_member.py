@@ -22,6 +22,7 @@ class TestTillMember(PosPrivacyCase):
         cls.env.user.group_ids |= cls.env.ref("customer_registry.group_registry_manager")
         cls.company = cls.config.company_id
         cls.company.country_id = cls.env.ref("base.no")
+        cls.config.registry_enroll_new_customers = True
         # A cashier who may not write contacts at all: enrollment must not need it.
         cls.till_user = new_test_user(
             cls.env,
@@ -248,3 +249,188 @@ class TestTillMember(PosPrivacyCase):
         data = self.pos_session.with_user(self.cashier).load_data([])
         texts = {(text["purpose"], text["version"], text["body"]) for text in data["customer.consent.text"]}
         self.assertEqual(texts, {("health", 2, "Store my allergies and diets."), ("marketing", 1, "Send me offers.")})
+
+    # What an outside review found: each case below was accepted, or crashed, before it was fixed.
+
+    # The greeting name: the label every till loads
+
+    @mute_logger("odoo.sql_db")
+    def test_greeting_name_cannot_hold_contact_data_or_a_card_code(self):
+        other = self.env["res.partner"].browse(self.enroll(zip="5003"))
+        before = self.counts()
+        contact = {"email": "sigrid.h@example.com", "phone": "+47 934 56 781"}
+        for greeting in ("sigrid.h@example.com", "Sigrid@home", "+47 934 56 781", "93456781", other.pseudonym):
+            with self.subTest(greeting), self.assertRaisesRegex(ValidationError, "every cashier"):
+                self.enroll(zip="5003", greeting_name=greeting, **contact)
+        self.assertEqual(self.counts(), before)
+        self.assertFalse(stored_places(self.env, ["sigrid.h@example.com"]))
+        # The backend's form and imports keep the same rule.
+        with self.assertRaisesRegex(ValidationError, "every cashier"):
+            self.env["res.partner"].create(
+                {"is_registry_member": True, "registry_greeting_name": "Sigrid 93456781", "phone": "93456781"}
+            )
+        member = self.env["res.partner"].browse(self.enroll(zip="5003", greeting_name="Sigrid", **contact))
+        with self.assertRaisesRegex(ValidationError, "every cashier"):
+            member.write({"registry_greeting_name": "Sigrid H 934 56 781"})
+        # The database compares the label with the identity's email and phone too, whatever writes it.
+        self.env.flush_all()
+        for label in ("sigrid.h@example.com", "Sigrid 934 56 781"):
+            with self.subTest(label), self.assertRaises(psycopg2.Error), self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "UPDATE res_partner SET registry_greeting_name = %s, name = %s WHERE id = %s",
+                    [label, label, member.id],
+                )
+        self.env.cr.execute("SELECT name FROM res_partner WHERE id = %s", [member.id])
+        self.assertEqual(self.env.cr.fetchone()[0], "Sigrid")
+
+    @mute_logger("odoo.sql_db")
+    def test_identity_written_later_cannot_match_the_greeting_name(self):
+        member = self.env["res.partner"].browse(self.enroll(zip="5003", greeting_name="Sigrid Haugland"))
+        identity = member.sudo().registry_identity_ids
+        with self.assertRaisesRegex(ValidationError, "legal name"):
+            identity.with_user(self.pii_user).write({"legal_name": "Sigrid Haugland"})
+        self.env.flush_all()
+        for value in ("sigrid haugland", "Haugland"):
+            with self.subTest(value), self.assertRaises(psycopg2.Error), self.env.cr.savepoint():
+                self.env.cr.execute("UPDATE customer_identity SET legal_name = %s WHERE id = %s", [value, identity.id])
+        numbered = self.env["res.partner"].browse(self.enroll(zip="5003", greeting_name="Ola"))
+        self.env.cr.execute(
+            "UPDATE res_partner SET registry_greeting_name = 'Ola 93456', name = 'Ola 93456' WHERE id = %s",
+            [numbered.id],
+        )
+        with self.assertRaises(psycopg2.Error), self.env.cr.savepoint():
+            self.env.cr.execute(
+                "UPDATE customer_identity SET phone = '934 56 781' WHERE partner_id = %s", [numbered.id]
+            )
+        identity.invalidate_recordset()
+        self.assertFalse(identity.legal_name)
+
+    # Consents: the wording agreed to is the current one
+
+    @mute_logger("odoo.sql_db")
+    def test_a_new_consent_is_given_to_the_current_wording_only(self):
+        old = self.health_text
+        old.write({"body": "Store my allergies, version two."})
+        member = self.env["res.partner"].browse(self.enroll(zip="5003"))
+        Consent = self.env["customer.consent"].with_user(self.till_user)
+        with self.assertRaisesRegex(UserError, "no longer the current"):
+            Consent.create({"partner_id": member.id, "purpose": "health", "text_id": old.id})
+        self.env.flush_all()
+        with self.assertRaises(psycopg2.Error), self.env.cr.savepoint():
+            self.env.cr.execute(
+                """INSERT INTO customer_consent (partner_id, company_id, purpose, given_at, recorded_by_id, text_id)
+                   VALUES (%s, %s, 'health', now(), %s, %s)""",
+                [member.id, self.company.id, self.env.uid, old.id],
+            )
+        self.assertFalse(member.sudo().registry_consent_ids)
+        current = self.env["customer.consent.text"].search(
+            [("company_id", "=", self.company.id), ("purpose", "=", "health"), ("is_current", "=", True)]
+        )
+        consent = Consent.create({"partner_id": member.id, "purpose": "health", "text_id": current.id})
+        self.assertEqual(consent.text_id.body, "Store my allergies, version two.")
+
+    @mute_logger("odoo.sql_db")
+    def test_wordings_and_consents_cannot_be_truncated(self):
+        self.enroll(zip="5003", consent_text_ids=[self.health_text.id])
+        self.env.flush_all()
+        for statement in ("TRUNCATE customer_consent_text CASCADE", "TRUNCATE customer_consent"):
+            with self.subTest(statement), self.assertRaises(psycopg2.Error), self.env.cr.savepoint():
+                self.env.cr.execute(statement)
+        self.env.cr.execute("SELECT count(*) FROM customer_consent_text WHERE id = %s", [self.health_text.id])
+        self.assertEqual(self.env.cr.fetchone()[0], 1)
+
+    def test_wording_language_is_one_odoo_knows(self):
+        with self.assertRaisesRegex(ValidationError, "not a language"):
+            self.env["customer.consent.text"].create(
+                {"company_id": self.company.id, "purpose": "marketing", "lang": "xx_XX", "body": "Bogus"}
+            )
+
+    # Enrollment: the till's setting, its session, bad input
+
+    def test_enrollment_follows_the_tills_setting_and_needs_an_open_session(self):
+        before = self.counts()
+        self.config.registry_enroll_new_customers = False
+        with self.assertRaisesRegex(UserError, "does not enroll"):
+            self.enroll(zip="5003")
+        self.config.registry_enroll_new_customers = True
+        closed_till = self.env["pos.config"].create({"name": "Till without a session"})
+        with self.assertRaisesRegex(UserError, "open session"):
+            self.env["res.partner"].with_user(self.till_user).registry_enroll_at_till(closed_till.id, {"zip": "5003"})
+        self.assertEqual(self.counts(), before)
+
+    def test_bad_types_and_unknown_keys_get_a_clear_error(self):
+        before = self.counts()
+        cases = {
+            "values as a list": ["5003"],
+            "values as a string": "5003",
+            "postal code as a number": {"zip": 5003},
+            "postal code as a list": {"zip": ["5003"]},
+            "greeting name as a number": {"zip": "5003", "greeting_name": 7},
+            "greeting name as a dict": {"zip": "5003", "greeting_name": {"a": 1}},
+            "email as a number": {"zip": "5003", "email": 5},
+            "phone as a number": {"zip": "5003", "phone": 93456781},
+            "phone as a list": {"zip": "5003", "phone": ["93456781"]},
+            "consent True": {"zip": "5003", "consent_text_ids": [True]},
+            "consents as a string": {"zip": "5003", "consent_text_ids": "1"},
+            "consent id out of range": {"zip": "5003", "consent_text_ids": [2**40]},
+            "unknown keys": {"zip": "5003", "name": "Sigrid Haugland", "street": "Storgata 1", "vat": "1"},
+        }
+        for case, values in cases.items():
+            with self.subTest(case), self.assertRaises(ValidationError):
+                self.env["res.partner"].with_user(self.till_user).registry_enroll_at_till(self.config.id, values)
+        with self.assertRaisesRegex(ValidationError, "not kept: birthdate, name, street, vat"):
+            self.enroll(zip="5003", name="Sigrid Haugland", street="Storgata 1", vat="1", birthdate="1990-01-01")
+        for config_id in ("1", [self.config.id], False):
+            with self.subTest(config_id=config_id), self.assertRaises(ValidationError):
+                self.env["res.partner"].with_user(self.till_user).registry_enroll_at_till(config_id, {"zip": "5003"})
+        member = self.env["res.partner"].browse(self.enroll(zip="5003"))
+        Partner = self.env["res.partner"].with_user(self.till_user)
+        for partner_id in ([member.id, member.id], "x", 10**12):
+            with self.subTest(partner_id=partner_id), self.assertRaises(ValidationError):
+                Partner.get_registry_loyalty_status(partner_id)
+        self.assertEqual(self.counts()[1:], (before[1] + 1, before[2]))
+
+    def test_sizes_and_characters_are_limited(self):
+        before = self.counts()
+        cases = {
+            "a megabyte of email": ({"email": "a" * 1_000_000 + "@example.com"}, "254 characters"),
+            "an email of 300 characters": ({"email": "a" * 300 + "@example.com"}, "254 characters"),
+            "a megabyte of spaces in a phone": ({"phone": "9345" + " " * 1_000_000 + "6781"}, "phone number"),
+            "brackets and dashes": ({"phone": "(((((((93456781)))))))----"}, "phone number"),
+            "digits of another script": ({"phone": "934٥٦٧٨١"}, "phone number"),
+            "a NUL in an email": ({"email": "sigrid\x00@example.com"}, "email address"),
+            "a phone of 30 characters": ({"phone": "+47 9 3 4 5 6 7 8 1 2 3 4 5 6"}, "phone number"),
+            "only zero-width spaces": ({"greeting_name": "\u200b" * 40}, "letters that show"),
+            "a zero-width space in a name": ({"greeting_name": "Ola\u200b"}, "letters that show"),
+            "control characters": ({"greeting_name": "Ola\n\x00"}, "letters that show"),
+        }
+        for case, (values, message) in cases.items():
+            with self.subTest(case), self.assertRaisesRegex(ValidationError, message):
+                self.enroll(zip="5003", **values)
+        self.assertEqual(self.counts(), before)
+        for phone, stored in (("(22)  12-34-56", "(22) 12-34-56"), ("+47 (0) 934 56 781", "+47 (0) 934 56 781")):
+            member = self.env["res.partner"].browse(self.enroll(zip="5003", phone=phone, greeting_name="Åse"))
+            self.assertEqual((member.name, member.sudo().registry_identity_ids.phone), ("Åse", stored))
+
+    # The panel
+
+    def test_panel_needs_registry_rights(self):
+        member = self.env["res.partner"].browse(self.enroll(zip="5003", greeting_name="Sigrid"))
+        contacts_user = new_test_user(
+            self.env,
+            "cr_till_member_contacts",
+            groups="base.group_user,base.group_partner_manager",
+            company_id=self.company.id,
+            company_ids=[(6, 0, self.company.ids)],
+        )
+        with self.assertRaisesRegex(AccessError, "registry users"):
+            self.env["res.partner"].with_user(contacts_user).get_registry_loyalty_status(member.id)
+        registry_user = new_test_user(
+            self.env,
+            "cr_till_member_registry",
+            groups="base.group_user,customer_registry.group_registry_user",
+            company_id=self.company.id,
+            company_ids=[(6, 0, self.company.ids)],
+        )
+        panel = self.env["res.partner"].with_user(registry_user).get_registry_loyalty_status(member.id)["panel"]
+        self.assertEqual(panel["label"], "Sigrid")

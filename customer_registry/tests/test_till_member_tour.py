@@ -114,3 +114,15 @@ class TestTillEnrollmentDesktopTour(TestTillEnrollmentTour):
 class TestTillMistypedCodeTour(TillMemberTourCommon):
     def test_mistyped_code_says_what_is_wrong(self):
         self.start_pos_tour("customer_registry_mistyped_code_tour")
+
+
+@tagged("post_install", "-at_install")
+class TestTillBarcodeSearchTour(TestPointOfSaleHttpCommon):
+    """A thirteen-digit search that is no card code (a customer's own barcode) still reaches the server."""
+
+    def test_ordinary_customer_found_by_a_thirteen_digit_barcode(self):
+        # Not loaded with the till: only the server's search finds it.
+        self.env["ir.config_parameter"].sudo().set_param("point_of_sale.limited_customer_count", "0")
+        self.env["res.partner"].create({"name": "Barcode Customer", "barcode": "5901234123457"})
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        self.start_pos_tour("customer_registry_barcode_search_tour")

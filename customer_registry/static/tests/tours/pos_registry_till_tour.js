@@ -199,3 +199,35 @@ registry.category("web_tour.tours").add("customer_registry_mistyped_code_tour", 
             Chrome.endTour(),
         ].flat(),
 });
+
+// A customer's own thirteen-digit barcode that is no card code (see tests/test_till_member_tour.py).
+const CUSTOMER_BARCODE = "5901234123457";
+
+registry.category("web_tour.tours").add("customer_registry_barcode_search_tour", {
+    steps: () =>
+        [
+            Chrome.startPoS(),
+            Dialog.confirm("Open Register"),
+            ProductScreen.clickReview(),
+            openCustomerList(),
+            {
+                content: "type an ordinary customer's thirteen-digit barcode",
+                trigger: ".modal-dialog .input-group input",
+                run: `edit ${CUSTOMER_BARCODE}`,
+            },
+            {
+                content: "it is not taken for a mistyped card code",
+                trigger: negate(".modal .registry-code-error"),
+            },
+            {
+                content: "press Enter: the till asks the server",
+                trigger: ".modal-dialog .input-group input",
+                run: "press Enter",
+            },
+            {
+                content: "the customer is found by the barcode",
+                trigger: ".modal .partner-info:contains(Barcode Customer)",
+            },
+            Chrome.endTour(),
+        ].flat(),
+});

@@ -67,10 +67,11 @@ export function memberCodeError(text) {
 
 /**
  * Why what the cashier typed is a mistyped card code, or "" when it is a valid code or not meant as one
- * (a name, a short number). A search starting like a code, or of thirteen digits, is taken as a code.
+ * (a name, a short number, another barcode). Only a search starting like a card code (042 and at least
+ * eight characters) is taken as one: any other number, thirteen-digit barcodes included, is searched.
  */
 export function mistypedMemberCodeError(text) {
     const value = compact(text);
-    const meantAsCode = (value.startsWith(PREFIX) && value.length >= 8) || /^\d{13}$/.test(value);
+    const meantAsCode = value.startsWith(PREFIX) && value.length >= 8;
     return meantAsCode ? memberCodeError(text) : "";
 }
