@@ -282,7 +282,8 @@ class CustomerIdentity(models.Model):
                 ) from error
             for field, cache, dirty_ids in caches:
                 if record_id not in dirty_ids:
-                    cache[record_id] = field.convert_to_cache(values.get(field.name), self, validate=False)
+                    value = values.get(field.name)
+                    cache[record_id] = None if value is None else field.convert_to_cache(value, self, validate=False)
 
     def _registry_reseal(self):
         """Seal (or re-seal under the current key) and re-index these identities, emptying their plain columns."""

@@ -30,17 +30,43 @@ class ResPartner(models.Model):
                     "Odoo configuration file): ask your administrator."
                 )
             )
-        # One indexed query on the digest; no identity value is loaded, nothing is decrypted.
+        # One statement: the digest's index finds the members, and the same statement writes the audit
+        # entry (one per member found, or one without a member): no identity value is loaded, nothing
+        # is decrypted, and the lookup costs no round trip more than a plain-text one.
+        self.flush_model(["active", "registry_erased_at", "name", "pseudonym", "company_id"])
         self.env["customer.identity"].flush_model([f"{kind}_index", "company_id", "partner_id"])
-        self.env.cr.execute(
-            SQL(
-                "SELECT partner_id FROM customer_identity WHERE %s = ANY(%s) AND company_id = %s LIMIT 10",
-                SQL.identifier(f"{kind}_index"),
-                sealing.blind_index_candidates(kind, value),
-                self.env.company.id,
-            )
+        found = SQL(
+            """SELECT p.id, p.name, p.pseudonym, p.company_id
+                 FROM customer_identity i JOIN res_partner p ON p.id = i.partner_id
+                WHERE i.%s = ANY(%s) AND i.company_id = %s AND p.active AND p.registry_erased_at IS NULL
+                LIMIT 10""",
+            SQL.identifier(f"{kind}_index"),
+            sealing.blind_index_candidates(kind, value),
+            self.env.company.id,
         )
-        partners = self.sudo().browse(row[0] for row in self.env.cr.fetchall())
-        members = partners.filtered(lambda member: member.active and not member.registry_erased_at)
-        self.env["customer.identity.audit"]._record([kind], "lookup", member_ids=members.ids)
-        return [{"id": member.id, "name": member.name, "pseudonym": member.pseudonym} for member in members]
+        if self.env.cr.readonly:
+            # A read-only cursor cannot write the entry: the audit's buffer writes it beside the request.
+            self.env.cr.execute(found)
+            rows = [row[:3] for row in self.env.cr.fetchall()]
+            self.env["customer.identity.audit"]._record([kind], "lookup", member_ids=[row[0] for row in rows])
+        else:
+            self.env.cr.execute(
+                SQL(
+                    """WITH found AS (%(found)s),
+                            audit AS (
+                                INSERT INTO customer_identity_audit
+                                       (read_at, member_id, pseudonym, company_id, field_names, channel, user_id)
+                                SELECT now() AT TIME ZONE 'UTC', f.id, f.pseudonym, COALESCE(f.company_id, %(company)s),
+                                       %(field)s, 'lookup', %(uid)s
+                                  FROM (SELECT id, pseudonym, company_id FROM found
+                                        UNION ALL
+                                        SELECT NULL, NULL, NULL WHERE NOT EXISTS (SELECT FROM found)) f)
+                       SELECT id, name, pseudonym FROM found""",
+                    found=found,
+                    company=self.env.company.id,
+                    field=kind,
+                    uid=self.env.uid,
+                )
+            )
+            rows = self.env.cr.fetchall()
+        return [{"id": member_id, "name": name, "pseudonym": pseudonym} for member_id, name, pseudonym in rows]

@@ -1,7 +1,16 @@
 """Identity values encrypted at rest, the blind-index lookup and key rotation (issue 10, requirements 5)."""
 
+import base64
+import os
+import threading
+
+import cryptography
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+
+from odoo.addons.customer_registry import sealing
 
 from .common import RegistryCase, stored_places
 from .sealing_common import new_key, registry_keys
@@ -155,3 +164,33 @@ class TestIdentitySealing(RegistryCase):
             settings = self.env["res.config.settings"].create({})
             self.assertEqual(settings.registry_encryption_state, "off")
             self.assertIn("plain text", settings.registry_encryption_message)
+
+    def test_identity_values_open_as_aesgcm_sealed_them_and_tampering_is_refused(self):
+        """Reads open sealed texts through one OpenSSL context per key (speed): it must agree with AESGCM."""
+        if cryptography.__version__.startswith("3."):
+            self.assertTrue(sealing.OPENS_WITH_SHARED_CONTEXT, "the shared-context opener failed its self-test")
+        key = base64.urlsafe_b64decode(self.key1)
+        values = {"email": "signe.qsealtest@example.com", "notes": "<p>æøå</p>", "street": None}
+        token = sealing.seal(values)
+        self.assertEqual(sealing.unseal(token), values)
+        # A text sealed by cryptography's AESGCM itself opens; one changed byte, another key or purpose do not.
+        nonce = os.urandom(sealing.NONCE_SIZE)
+        raw = AESGCM(key).encrypt(nonce, b'{"city":"Qsealby"}', sealing.ASSOCIATED_DATA)
+        self.assertEqual(sealing.unseal(f"crv1:{base64.urlsafe_b64encode(nonce + raw).decode()}"), {"city": "Qsealby"})
+        forged = bytearray(nonce + raw)
+        forged[sealing.NONCE_SIZE + 3] ^= 1
+        other_purpose = AESGCM(key).encrypt(nonce, b'{"city":"Qsealby"}', b"another table")
+        for sealed in (bytes(forged), nonce + other_purpose):
+            with self.assertRaises(sealing.SealingError):
+                sealing.unseal(f"crv1:{base64.urlsafe_b64encode(sealed).decode()}")
+        with self.assertRaises(sealing.SealingError):
+            sealing.unseal(token, {1: os.urandom(32)})
+        self.assertEqual(sealing.unseal(token), values, "a refused text leaves the next one readable")
+        # Threads (Odoo's workers) each keep their own context.
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(sealing.unseal(token))) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(results, [values] * 4)
