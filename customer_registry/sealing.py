@@ -22,10 +22,8 @@ import functools
 import hashlib
 import hmac
 import json
-import logging
 import os
 import re
-import threading
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -38,9 +36,6 @@ PREFIX = "crv"
 # Binds a sealed text to what it is: a value moved to another table or column does not open.
 ASSOCIATED_DATA = b"customer_registry.identity"
 NONCE_SIZE = 12
-TAG_SIZE = 16
-
-_logger = logging.getLogger(__name__)
 
 
 class SealingError(ValueError):
@@ -94,106 +89,9 @@ def _cipher(key):
     return AESGCM(key)
 
 
-class _ContextOpener:
-    """AES-256-GCM decryption through OpenSSL with one cipher context per key and thread.
-
-    ``AESGCM.decrypt`` of cryptography 3.4.8 builds a new OpenSSL context for
-    every call (cipher lookup, key schedule, five checks in Python): about 40
-    µs per identity here, most of a 1,000-identity read. This opener calls the
-    same OpenSSL functions through cryptography's own OpenSSL binding, keeping
-    the key's context and resetting only the nonce and tag per call; OpenSSL
-    still does all the cryptography, and the tag is checked by its final call
-    as ``AESGCM`` does. It is used only after a self-test against ``AESGCM``
-    (a text sealed by ``AESGCM`` opens, a tampered one and another key's are
-    refused); where the binding lacks these functions (newer cryptography
-    releases, whose ``AESGCM`` keeps its context itself) ``AESGCM`` is used.
-    """
-
-    def __init__(self):
-        from cryptography.hazmat.bindings.openssl.binding import Binding
-
-        binding = Binding()
-        self.lib, self.ffi = binding.lib, binding.ffi
-        self.cipher = self.lib.EVP_get_cipherbyname(b"aes-256-gcm")
-        if self.cipher == self.ffi.NULL:
-            raise RuntimeError("OpenSSL has no aes-256-gcm")
-        self.local = threading.local()
-
-    def _context(self, key):
-        contexts = self.local.__dict__.setdefault("contexts", {})
-        context = contexts.get(key)
-        if context is None:
-            lib, ffi = self.lib, self.ffi
-            context = ffi.gc(lib.EVP_CIPHER_CTX_new(), lib.EVP_CIPHER_CTX_free)
-            if not (
-                lib.EVP_CipherInit_ex(context, self.cipher, ffi.NULL, ffi.NULL, ffi.NULL, 0) == 1
-                and lib.EVP_CIPHER_CTX_ctrl(context, lib.EVP_CTRL_AEAD_SET_IVLEN, NONCE_SIZE, ffi.NULL) == 1
-                and lib.EVP_CipherInit_ex(context, ffi.NULL, ffi.NULL, ffi.from_buffer(key), ffi.NULL, 0) == 1
-            ):
-                lib.ERR_clear_error()
-                raise RuntimeError("OpenSSL refused to set up an AES-256-GCM context")
-            contexts[key] = context
-        return context
-
-    def decrypt(self, key, nonce, sealed, associated_data):
-        """The plaintext of `sealed` (ciphertext and tag); InvalidTag when it does not authenticate."""
-        if len(key) != 32 or len(nonce) != NONCE_SIZE or len(sealed) < TAG_SIZE:
-            raise InvalidTag
-        lib, ffi = self.lib, self.ffi
-        context = self._context(key)
-        body, tag = sealed[:-TAG_SIZE], sealed[-TAG_SIZE:]
-        length = ffi.new("int *")
-        out = ffi.new("unsigned char[]", max(len(body), 1))
-        ok = (
-            lib.EVP_CipherInit_ex(context, ffi.NULL, ffi.NULL, ffi.NULL, nonce, 0) == 1
-            and lib.EVP_CIPHER_CTX_ctrl(context, lib.EVP_CTRL_AEAD_SET_TAG, TAG_SIZE, tag) == 1
-            and lib.EVP_CipherUpdate(context, ffi.NULL, length, associated_data, len(associated_data)) == 1
-            and lib.EVP_CipherUpdate(context, out, length, body, len(body)) == 1
-        )
-        written = length[0] if ok else 0
-        if not ok or lib.EVP_CipherFinal_ex(context, ffi.NULL, length) != 1:
-            lib.ERR_clear_error()
-            raise InvalidTag
-        return ffi.buffer(out, written)[:]
-
-
-def _self_tested_opener():
-    """The context opener if it agrees with AESGCM on sealed, tampered and foreign texts, else None."""
-    try:
-        opener = _ContextOpener()
-        key, other_key = os.urandom(32), os.urandom(32)
-        nonce, message = os.urandom(NONCE_SIZE), os.urandom(100)
-        sealed = AESGCM(key).encrypt(nonce, message, ASSOCIATED_DATA)
-        if opener.decrypt(key, nonce, sealed, ASSOCIATED_DATA) != message:
-            raise RuntimeError("the opener does not read what AESGCM sealed")
-        tampered = bytearray(sealed)
-        tampered[len(message) // 2] ^= 1
-        for args in (
-            (key, nonce, bytes(tampered), ASSOCIATED_DATA),
-            (other_key, nonce, sealed, ASSOCIATED_DATA),
-            (key, nonce, sealed, b"another purpose"),
-        ):
-            try:
-                opener.decrypt(*args)
-            except InvalidTag:
-                continue
-            raise RuntimeError("the opener accepted a text AESGCM refuses")
-        if opener.decrypt(key, nonce, sealed, ASSOCIATED_DATA) != message:
-            raise RuntimeError("the opener does not recover after a refused text")
-    except Exception as error:  # noqa: BLE001 - any failure means: use AESGCM
-        _logger.info("identity values open through cryptography's AESGCM (%s)", error)
-        return None
-    return opener
-
-
-_OPENER = _self_tested_opener()
-# Whether reads use the shared-context opener (True with cryptography 3.4.8) or AESGCM itself.
-OPENS_WITH_SHARED_CONTEXT = _OPENER is not None
-
-
 def _decrypt(key, nonce, sealed):
-    if _OPENER is not None:
-        return _OPENER.decrypt(key, nonce, sealed, ASSOCIATED_DATA)
+    # cryptography's supported AESGCM only: its private OpenSSL binding could skip the per-call
+    # context set-up (about 40 us per identity with 3.4.8), but is not an API to build security on.
     return _cipher(key).decrypt(nonce, sealed, ASSOCIATED_DATA)
 
 
