@@ -21,3 +21,4 @@ from . import test_privacy_channels
 from . import test_privacy_storage
 from . import test_allergens
 from . import test_allergen_tour
+from . import test_allergen_order_lines
