@@ -126,6 +126,9 @@ class CustomerConsent(models.Model):
                 "registry_diet_ids": [fields.Command.clear()],
             }
         )
+        # The database deleted the unconfirmed allergen warnings of their orders (customer_registry_consent_flags).
+        self.flush_model(["withdrawn_at"])
+        self.env["pos.order.line"].invalidate_model(["registry_allergen_unconfirmed_ids"])
 
     def action_withdraw(self):
         """Withdraw; health data the consent covered is erased at once.

@@ -510,6 +510,11 @@ def consent_guard_sql():
                 DELETE FROM customer_allergen_severe_res_partner_rel WHERE res_partner_id = NEW.partner_id;
                 DELETE FROM customer_allergen_res_partner_rel WHERE res_partner_id = NEW.partner_id;
                 DELETE FROM customer_diet_res_partner_rel WHERE res_partner_id = NEW.partner_id;
+                -- The allergen conflicts the till did not confirm, on the member's orders, go too; the
+                -- confirmations stay (the shop's evidence that it warned: see pos_order_line).
+                DELETE FROM pos_order_line_allergen_unconfirmed_rel r
+                 USING pos_order_line line, pos_order o
+                 WHERE r.pos_order_line_id = line.id AND line.order_id = o.id AND o.partner_id = NEW.partner_id;
             END IF;
             RETURN NULL;
         END;
@@ -518,6 +523,38 @@ def consent_guard_sql():
         CREATE TRIGGER customer_registry_consent_flags
             AFTER INSERT OR UPDATE OF withdrawn_at ON customer_consent
             FOR EACH ROW EXECUTE FUNCTION customer_registry_consent_flags();
+        """
+
+
+def order_line_allergen_guard_sql():
+    """An order line names an allergen only of a customer who has it recorded under a valid health consent."""
+    return """
+        CREATE OR REPLACE FUNCTION customer_registry_order_line_allergen_guard() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NOT EXISTS (
+                SELECT 1 FROM pos_order_line line
+                  JOIN pos_order o ON o.id = line.order_id
+                  JOIN customer_allergen_res_partner_rel a
+                    ON a.res_partner_id = o.partner_id AND a.customer_allergen_id = NEW.customer_allergen_id
+                 WHERE line.id = NEW.pos_order_line_id
+                   AND EXISTS (SELECT 1 FROM customer_consent c
+                                WHERE c.partner_id = o.partner_id AND c.purpose = 'health' AND c.withdrawn_at IS NULL)
+            ) THEN
+                RAISE EXCEPTION 'customer_registry: line %: allergen % is no allergy of its customer with consent',
+                    NEW.pos_order_line_id, NEW.customer_allergen_id USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NEW;
+        END;
+        $$;
+        DROP TRIGGER IF EXISTS customer_registry_order_line_allergen_guard ON pos_order_line_allergen_confirmed_rel;
+        CREATE TRIGGER customer_registry_order_line_allergen_guard
+            BEFORE INSERT OR UPDATE ON pos_order_line_allergen_confirmed_rel
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_order_line_allergen_guard();
+        DROP TRIGGER IF EXISTS customer_registry_order_line_allergen_guard ON pos_order_line_allergen_unconfirmed_rel;
+        CREATE TRIGGER customer_registry_order_line_allergen_guard
+            BEFORE INSERT OR UPDATE ON pos_order_line_allergen_unconfirmed_rel
+            FOR EACH ROW EXECUTE FUNCTION customer_registry_order_line_allergen_guard();
         """
 
 

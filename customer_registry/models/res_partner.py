@@ -56,11 +56,13 @@ class ResPartner(models.Model):
         "customer.allergen",
         string="Allergies",
         help="Health data: can only be stored while the member's health consent is valid.",
+        groups="customer_registry.group_registry_user",
     )
     registry_diet_ids = fields.Many2many(
         "customer.diet",
         string="Dietary Restrictions",
         help="Health or religious data: can only be stored while the member's health consent is valid.",
+        groups="customer_registry.group_registry_user",
     )
     registry_service_notes = fields.Text(
         string="Service Notes", help="How to serve this member; no personal data here."

@@ -23,6 +23,7 @@ class ResPartner(models.Model):
         "res_partner_id",
         "customer_allergen_id",
         string="Severe Allergies (Traces Too)",
+        groups="customer_registry.group_registry_user",
         help="Allergies of this member where traces are not tolerated: the till warns about products that may "
         "contain them too. Health data: only with the member's valid health consent, and only among the allergies.",
     )
@@ -33,6 +34,7 @@ class ResPartner(models.Model):
     registry_allergies = fields.Char(
         string="Allergies (Till)",
         compute="_compute_registry_allergies",
+        groups="customer_registry.group_registry_user",
         help="The member's allergies as the till loads them: allergen ids separated by commas, a severe one "
         "(traces not tolerated) marked with '!', e.g. '3!,7'. Empty without a valid health consent.",
     )

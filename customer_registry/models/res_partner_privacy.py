@@ -162,21 +162,7 @@ class ResPartner(models.Model):
                     )
                 )
         # The till's allergen confirmations on its orders tell of the member's allergies: gone with the person.
-        self.env.cr.execute(
-            SQL(
-                """DELETE FROM pos_order_line_allergen_confirmed_rel
-                    WHERE pos_order_line_id IN (SELECT line.id FROM pos_order_line line JOIN pos_order o
-                                                    ON o.id = line.order_id WHERE o.partner_id = ANY(%(ids)s));
-                   DELETE FROM pos_order_line_allergen_unconfirmed_rel
-                    WHERE pos_order_line_id IN (SELECT line.id FROM pos_order_line line JOIN pos_order o
-                                                    ON o.id = line.order_id WHERE o.partner_id = ANY(%(ids)s));
-                   UPDATE pos_order_line SET registry_allergen_confirmed_at = NULL,
-                                             registry_allergen_confirmed_by_id = NULL
-                    WHERE registry_allergen_confirmed_at IS NOT NULL
-                      AND order_id IN (SELECT id FROM pos_order WHERE partner_id = ANY(%(ids)s));""",
-                ids=member_ids,
-            )
-        )
+        self._registry_erase_order_allergen_warnings(member_ids)
         self.env.invalidate_all()
 
         identities.sudo().unlink()
@@ -248,6 +234,34 @@ class ResPartner(models.Model):
                     WHERE email ILIKE ANY(%(values)s) OR name ILIKE ANY(%(values)s)""",
                 {"values": [*emails, *names]},
             )
+
+    def _registry_erase_order_allergen_warnings(self, member_ids):
+        """Delete the allergen warnings (confirmed and not) of the members' order lines; the orders stay.
+
+        By SQL: the ORM refuses these fields outside the sync's re-check (pos_order_line).
+        """
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """DELETE FROM pos_order_line_allergen_confirmed_rel r USING pos_order_line line, pos_order o
+                    WHERE r.pos_order_line_id = line.id AND line.order_id = o.id AND o.partner_id = ANY(%(ids)s);
+                   DELETE FROM pos_order_line_allergen_unconfirmed_rel r USING pos_order_line line, pos_order o
+                    WHERE r.pos_order_line_id = line.id AND line.order_id = o.id AND o.partner_id = ANY(%(ids)s);
+                   UPDATE pos_order_line SET registry_allergen_confirmed_at = NULL,
+                                             registry_allergen_confirmed_by_id = NULL
+                    WHERE registry_allergen_confirmed_at IS NOT NULL
+                      AND order_id IN (SELECT id FROM pos_order WHERE partner_id = ANY(%(ids)s));""",
+                ids=list(member_ids),
+            )
+        )
+        self.env["pos.order.line"].invalidate_model(
+            [
+                "registry_allergen_confirmed_ids",
+                "registry_allergen_unconfirmed_ids",
+                "registry_allergen_confirmed_at",
+                "registry_allergen_confirmed_by_id",
+            ]
+        )
 
     # Access and portability (GDPR Art. 15 and 20)
 
@@ -321,6 +335,13 @@ class ResPartner(models.Model):
                             "product": line.full_product_name or line.product_id.display_name,
                             "quantity": line.qty,
                             "total": line.price_subtotal_incl,
+                            # The till's allergen warning of the line: health data about the member.
+                            "allergens_confirmed": line.registry_allergen_confirmed_ids.mapped("name"),
+                            "allergens_confirmed_at": fields.Datetime.to_string(line.registry_allergen_confirmed_at)
+                            if line.registry_allergen_confirmed_at
+                            else None,
+                            "allergens_confirmed_by": line.registry_allergen_confirmed_by_id.name or None,
+                            "allergens_not_confirmed": line.registry_allergen_unconfirmed_ids.mapped("name"),
                         }
                         for line in order.lines
                     ],
@@ -357,7 +378,15 @@ class ResPartner(models.Model):
         health = (
             SQL(
                 """AND (EXISTS (SELECT 1 FROM customer_allergen_res_partner_rel a WHERE a.res_partner_id = p.id)
-                     OR EXISTS (SELECT 1 FROM customer_diet_res_partner_rel d WHERE d.res_partner_id = p.id))"""
+                     OR EXISTS (SELECT 1 FROM customer_diet_res_partner_rel d WHERE d.res_partner_id = p.id)
+                     -- the allergen warnings of its orders, which outlive a withdrawn consent
+                     OR p.id IN (SELECT o.partner_id FROM pos_order o
+                                   JOIN pos_order_line line ON line.order_id = o.id
+                                  WHERE line.id IN (SELECT r.pos_order_line_id
+                                                      FROM pos_order_line_allergen_confirmed_rel r
+                                                    UNION ALL
+                                                    SELECT r.pos_order_line_id
+                                                      FROM pos_order_line_allergen_unconfirmed_rel r)))"""
             )
             if with_health_data
             else SQL()
@@ -396,6 +425,18 @@ class ResPartner(models.Model):
             ).mapped("pseudonym")
         return erase, health
 
+    def _registry_clear_health_data(self):
+        """The health-data storage limit: the members' allergies and diets, and the allergen warnings on the
+        lines of their orders (kept after a withdrawn consent as the shop's evidence, until this limit)."""
+        self.write(
+            {
+                "registry_allergen_ids": [fields.Command.clear()],
+                "registry_severe_allergen_ids": [fields.Command.clear()],
+                "registry_diet_ids": [fields.Command.clear()],
+            }
+        )
+        self._registry_erase_order_allergen_warnings(self.ids)
+
     @api.model
     def _cron_registry_storage_limits(self, batch_size=500):
         """Erase what is past the companies' storage limits, batch by batch, committed per batch.
@@ -418,13 +459,7 @@ class ResPartner(models.Model):
                 ):
                     members = Partner.browse(ids)
                     if with_health:
-                        members.write(
-                            {
-                                "registry_allergen_ids": [fields.Command.clear()],
-                                "registry_severe_allergen_ids": [fields.Command.clear()],
-                                "registry_diet_ids": [fields.Command.clear()],
-                            }
-                        )
+                        members._registry_clear_health_data()
                     else:
                         members._registry_erase("storage_limit")
                     done += len(ids)

@@ -1,4 +1,4 @@
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
 
 
@@ -36,3 +36,7 @@ class TestNorwegianBokmal(TransactionCase):
         translated = {message["id"]: message["string"] for message in messages}
         self.assertEqual(translated.get("Allergen warning"), "Allergenvarsel")
         self.assertEqual(translated.get("Customer was told: keep"), "Kunden er informert: behold")
+
+    def test_order_line_allergen_refusal_speaks_norwegian(self):
+        with self.assertRaisesRegex(UserError, "registreres bare av kassens synkronisering"):
+            self.nb_env["pos.order.line"].sudo().browse().write({"registry_allergen_confirmed_at": False})
