@@ -62,8 +62,10 @@ class CustomerMetricsReport(models.Model):
         # Read from the per-member summary (see retention_summary); scores need no ranking.
         segment = RFM_SEGMENT_CASE.format(r="recency_score", f="frequency_score", m="monetary_score")
         return f"""
-            WITH settings AS ({COMPANY_SETTINGS}),
-            baskets AS (
+            -- MATERIALIZED: today and the average purchase become constants of each company; inlined,
+            -- PostgreSQL would convert NOW() to the company's timezone again in every score of every member.
+            WITH settings AS MATERIALIZED ({COMPANY_SETTINGS}),
+            baskets AS MATERIALIZED (
                 -- the company's average purchase (spend / purchases), M's yardstick
                 SELECT company_id, SUM(kpi_amount) / NULLIF(SUM(kpi_purchases), 0) AS average_purchase
                   FROM customer_registry_kpi_delta
@@ -74,22 +76,19 @@ class CustomerMetricsReport(models.Model):
                        totals.first_date, totals.last_date,
                        settings.currency_id, settings.churn_days, settings.lifespan_years,
                        baskets.average_purchase,
-                       -- today once per company: scores below read plain integers
                        settings.today, settings.today - totals.last_date AS days
                   FROM customer_registry_member_total totals
                   JOIN settings ON settings.company_id = totals.company_id
              LEFT JOIN baskets ON baskets.company_id = totals.company_id
             ),
             scored AS (
-                -- OFFSET 0: each score is computed once per member, not again inside every rule
-                SELECT dated.*, scores.*
+                -- plain expressions (no per-member subquery): PostgreSQL still pushes the company
+                -- filter of the record rules down to the summary's scan
+                SELECT dated.*,
+                       {recency_score("dated.days", "dated.churn_days")} AS recency_score,
+                       {rung_score("dated.purchases")} AS frequency_score,
+                       {monetary_score("dated.spend", "dated.average_purchase")} AS monetary_score
                   FROM dated
-                 CROSS JOIN LATERAL (
-                       SELECT {recency_score("dated.days", "dated.churn_days")} AS recency_score,
-                              {rung_score("dated.purchases")} AS frequency_score,
-                              {monetary_score("dated.spend", "dated.average_purchase")} AS monetary_score
-                       OFFSET 0
-                 ) AS scores
             )
             SELECT scored.partner_id::bigint * 100000 + scored.company_id AS id,
                    scored.company_id, scored.currency_id, scored.partner_id,
