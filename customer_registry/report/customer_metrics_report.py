@@ -5,8 +5,10 @@ from .retention_sql import (
     RFM_SEGMENT_CASE,
     RFM_SEGMENTS,
     monetary_score,
+    monetary_yardsticks,
     ratio_select,
     recency_score,
+    recency_yardsticks,
     rung_score,
 )
 
@@ -62,6 +64,9 @@ class CustomerMetricsReport(models.Model):
         # Read from the per-member summary (see retention_summary); scores need no ranking.
         segment = RFM_SEGMENT_CASE.format(r="recency_score", f="frequency_score", m="monetary_score")
         return f"""
+            -- MATERIALIZED: one row per company with its yardsticks (today, the churn window and the
+            -- average purchase turned into days and amounts), constants for every member's scores;
+            -- inlined, PostgreSQL would convert NOW() to the company's timezone again per member.
             WITH settings AS ({COMPANY_SETTINGS}),
             baskets AS (
                 -- the company's average purchase (spend / purchases), M's yardstick
@@ -69,27 +74,25 @@ class CustomerMetricsReport(models.Model):
                   FROM customer_registry_kpi_delta
               GROUP BY company_id
             ),
-            dated AS (
-                SELECT totals.company_id, totals.partner_id, totals.purchases, totals.spend,
-                       totals.first_date, totals.last_date,
-                       settings.currency_id, settings.churn_days, settings.lifespan_years,
-                       baskets.average_purchase,
-                       -- today once per company: scores below read plain integers
-                       settings.today, settings.today - totals.last_date AS days
-                  FROM customer_registry_member_total totals
-                  JOIN settings ON settings.company_id = totals.company_id
-             LEFT JOIN baskets ON baskets.company_id = totals.company_id
+            yardsticks AS MATERIALIZED (
+                SELECT settings.*,
+                       {recency_yardsticks("settings.today", "settings.churn_days")},
+                       {monetary_yardsticks("baskets.average_purchase")}
+                  FROM settings
+             LEFT JOIN baskets ON baskets.company_id = settings.company_id
             ),
             scored AS (
-                -- OFFSET 0: each score is computed once per member, not again inside every rule
-                SELECT dated.*, scores.*
-                  FROM dated
-                 CROSS JOIN LATERAL (
-                       SELECT {recency_score("dated.days", "dated.churn_days")} AS recency_score,
-                              {rung_score("dated.purchases")} AS frequency_score,
-                              {monetary_score("dated.spend", "dated.average_purchase")} AS monetary_score
-                       OFFSET 0
-                 ) AS scores
+                -- plain comparisons per member (no division, no per-member subquery); the company
+                -- filter of the record rules still reaches the summary's scan
+                SELECT totals.company_id, totals.partner_id, totals.purchases, totals.spend,
+                       totals.first_date, totals.last_date,
+                       yardsticks.currency_id, yardsticks.churn_days, yardsticks.lifespan_years,
+                       yardsticks.today, yardsticks.today - totals.last_date AS days,
+                       {recency_score("totals.last_date", "yardsticks")} AS recency_score,
+                       {rung_score("totals.purchases")} AS frequency_score,
+                       {monetary_score("totals.spend", "yardsticks")} AS monetary_score
+                  FROM customer_registry_member_total totals
+                  JOIN yardsticks ON yardsticks.company_id = totals.company_id
             )
             SELECT scored.partner_id::bigint * 100000 + scored.company_id AS id,
                    scored.company_id, scored.currency_id, scored.partner_id,

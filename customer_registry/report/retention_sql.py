@@ -61,12 +61,27 @@ RFM_SEGMENTS = [
 FREQUENCY_RUNGS = (1, 2, 4, 9)  # up to this many purchases: score 1, 2, 3, 4; more: 5
 
 
-def recency_score(days, churn_days):
-    """R from the days since the last purchase day and the company's churn window."""
-    return f"""(CASE WHEN {days} <= 7 OR 4 * {days} <= {churn_days} THEN 5
-                     WHEN 2 * {days} <= {churn_days} THEN 4
-                     WHEN {days} <= {churn_days} THEN 3
-                     WHEN {days} <= 2 * {churn_days} THEN 2
+RECENCY_YARDSTICKS = ("recent_5", "recent_4", "recent_3", "recent_2")
+MONETARY_YARDSTICKS = ("spend_2", "spend_3", "spend_4", "spend_5")
+
+
+def recency_yardsticks(today, churn_days):
+    """The earliest last purchase day that still scores R 5, 4, 3, 2 (today and the window once per company).
+
+    R is 5 if within 7 days or W/4, 4 within W/2, 3 within W, 2 within 2W: with whole days and a
+    positive window, ``4 * days <= W`` is ``days <= W / 4`` in integer division, and ``days <= k``
+    is ``last day >= today - k``.
+    """
+    limits = (f"GREATEST(7, {churn_days} / 4)", f"{churn_days} / 2", f"{churn_days}", f"2 * {churn_days}")
+    return ", ".join(f"{today} - {limit} AS {name}" for limit, name in zip(limits, RECENCY_YARDSTICKS, strict=True))
+
+
+def recency_score(last_date, yardsticks):
+    """R from the last purchase day, against `recency_yardsticks` of the relation named `yardsticks`."""
+    return f"""(CASE WHEN {last_date} >= {yardsticks}.recent_5 THEN 5
+                     WHEN {last_date} >= {yardsticks}.recent_4 THEN 4
+                     WHEN {last_date} >= {yardsticks}.recent_3 THEN 3
+                     WHEN {last_date} >= {yardsticks}.recent_2 THEN 2
                      ELSE 1 END)"""
 
 
@@ -77,10 +92,26 @@ def rung_score(count):
                      WHEN {count} <= {four} THEN 3 WHEN {count} <= {nine} THEN 4 ELSE 5 END)"""
 
 
-def monetary_score(spend, average_purchase):
-    """M: the spend counted in the company's average purchases (rounded), on the frequency rungs."""
-    rung = rung_score(f"ROUND(({spend}) / {average_purchase})")
-    return f"(CASE WHEN COALESCE({average_purchase}, 0) <= 0 THEN 1 ELSE {rung} END)"
+def monetary_yardsticks(average_purchase):
+    """The least spend that scores M 2, 3, 4, 5: half an average purchase above each rung.
+
+    M puts the spend counted in average purchases, rounded (half up), on F's rungs: ROUND(spend /
+    average) <= 1 is spend < 1.5 averages.  A multiplication per company replaces a division per
+    member.  No yardstick (NULL) while the company has no positive average: M is 1.
+    """
+    return ", ".join(
+        f"CASE WHEN {average_purchase} > 0 THEN {rung + 0.5} * {average_purchase} END AS {name}"
+        for rung, name in zip(FREQUENCY_RUNGS, MONETARY_YARDSTICKS, strict=True)
+    )
+
+
+def monetary_score(spend, yardsticks):
+    """M from the spend, against `monetary_yardsticks` of the relation named `yardsticks`."""
+    return f"""(CASE WHEN {spend} >= {yardsticks}.spend_5 THEN 5
+                     WHEN {spend} >= {yardsticks}.spend_4 THEN 4
+                     WHEN {spend} >= {yardsticks}.spend_3 THEN 3
+                     WHEN {spend} >= {yardsticks}.spend_2 THEN 2
+                     ELSE 1 END)"""
 
 
 def ratio_select(model, ratios, aggregate_spec, query):

@@ -109,3 +109,37 @@ class RetentionCase(TransactionCase):
     @staticmethod
     def _month(year, month):
         return date(year, month, 1)
+
+    def _check_grouped_against_member_rows(self, members_expected):
+        """Whatever way the report answers a grouping, its figures are the member rows' combined."""
+        Metrics = self.env["customer.metrics.report"]
+        measures = ["order_count", "total_spend", "lifetime_value", "days_since_last_purchase"]
+        measures += ["recency_score", "frequency_score", "monetary_score"]
+        rows = Metrics.search_read([], ["company_id", "rfm_segment", "rfm_score", "is_churned", *measures])
+        self.assertEqual(len(rows), members_expected)
+        aggregates = ["__count", "order_count:sum", "total_spend:sum", "lifetime_value:sum"]
+        aggregates += ["days_since_last_purchase:avg", "recency_score:avg", "frequency_score:avg"]
+        aggregates += ["monetary_score:avg", "average_order_value:avg"]
+        for groupby in (["rfm_segment"], ["company_id", "rfm_segment"], ["rfm_score"], ["is_churned"], []):
+            groups = Metrics._read_group([], groupby, aggregates)
+            self.assertEqual(sum(group[len(groupby)] for group in groups), len(rows))
+            for group in groups:
+                key = [value.id if hasattr(value, "id") else value for value in group[: len(groupby)]]
+                members = [
+                    row
+                    for row in rows
+                    if [row[field][0] if field == "company_id" else row[field] for field in groupby] == key
+                ]
+                count, purchases, spend, lifetime, days, recency, frequency, monetary, average = group[len(groupby) :]
+                self.assertEqual(count, len(members), groupby)
+                self.assertEqual(purchases, sum(row["order_count"] for row in members))
+                self.assertAlmostEqual(spend, sum(row["total_spend"] for row in members))
+                self.assertAlmostEqual(lifetime, sum(row["lifetime_value"] for row in members))
+                self.assertAlmostEqual(average, spend / purchases)
+                for value, field in (
+                    (days, "days_since_last_purchase"),
+                    (recency, "recency_score"),
+                    (frequency, "frequency_score"),
+                    (monetary, "monetary_score"),
+                ):
+                    self.assertAlmostEqual(value, sum(row[field] for row in members) / len(members), msg=field)

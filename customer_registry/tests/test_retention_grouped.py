@@ -148,6 +148,9 @@ class TestGroupedFigures(RetentionCase):
         cells = self._cohorts(["cohort_month:month", "months_since_first"])
         self.assertEqual(cells[datetime(2025, 1, 1).date(), 0][:2], (6, 6))
 
+    def test_grouped_figures_are_those_of_the_member_rows(self):
+        self._check_grouped_against_member_rows(6)
+
 
 @tagged("post_install", "-at_install")
 class TestSmallShop(RetentionCase):
@@ -198,3 +201,6 @@ class TestSmallShop(RetentionCase):
         self.assertEqual({partner for partner, row in rows.items() if row.rfm_segment == "new"}, {self.newcomer})
         self.assertEqual(rows[self.newcomer].frequency_score, 1)
         self.assertEqual({rows[member].frequency_score for member in self.regulars}, {2})
+
+    def test_grouped_figures_are_those_of_the_member_rows(self):
+        self._check_grouped_against_member_rows(21)
