@@ -1,9 +1,10 @@
 import logging
+import re
 import unicodedata
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize
 from odoo.tools.misc import OrderedSet
 
 from .. import pseudonym as codes
@@ -38,6 +39,8 @@ MEMBER_REFUSED_FIELDS = ("function", "website", "company_name", "company_registr
 SEALED_FIELDS = ("legal_name", "email", "phone", "street", "street2", "zip", "city", "birthdate", "vat", "notes")
 # Identity values whose reading is audited (the sealed ones and the address's state and country).
 AUDITED_FIELDS = frozenset((*SEALED_FIELDS, "state_id", "country_id"))
+# A whole address (after email_normalize): a domain with a dot, no wildcard or space in it.
+VALID_EMAIL = re.compile(r"[^@\s]+@[^@\s%_]+\.[^@\s%_]+")
 # Identity values with a keyed blind index, searchable by exact value while sealed.
 BLIND_INDEXED = {"email": "email_index", "phone": "phone_index"}
 
@@ -344,9 +347,20 @@ class CustomerIdentity(models.Model):
         self.env.cr.execute(registry_sql.identity_guard_sql())
         return result
 
+    @api.model
+    def _check_email_format(self, vals):
+        """One well-formed address, or none: erasure removes mails by the member's whole address."""
+        email = vals.get("email")
+        normalized = email and email_normalize(email)
+        if email and not (normalized and VALID_EMAIL.fullmatch(normalized)):
+            raise ValidationError(
+                self.env._("The email address is not valid: type one full address, like name@example.com.")
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_email_format(vals)
             member = self.env["res.partner"].sudo().browse(vals.get("partner_id"))
             self._check_greeting_name_keeps_identity(member[:1], vals)
         identities = super().create(vals_list)
@@ -354,6 +368,7 @@ class CustomerIdentity(models.Model):
         return identities
 
     def write(self, vals):
+        self._check_email_format(vals)
         version = sealing.current_version()
         stale = (
             self.sudo().filtered(lambda identity: identity.key_version != version)
