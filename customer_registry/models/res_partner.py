@@ -443,8 +443,20 @@ class ResPartner(models.Model):
                 )
             cleared = dict.fromkeys(PERSONAL_PARTNER_FIELDS, False)
             cleared.update(dict.fromkeys(refused_fields, False))
+            # A greeting name typed before enrollment was never compared with the contact's name, email
+            # and phone (now the identity's): one that holds them would show the legal name at every
+            # till. It goes, and the label is the card code; the identity keeps the values.
+            greeting_name = partner.registry_greeting_name
+            if greeting_name and greeting_name_conflict(
+                self.env,
+                greeting_name,
+                identities[-1].get("legal_name"),
+                identities[-1].get("email"),
+                identities[-1].get("phone"),
+            ):
+                greeting_name = cleared["registry_greeting_name"] = False
             cleared.update(
-                name=partner.registry_greeting_name or code,
+                name=greeting_name or code,
                 pseudonym=code,
                 is_registry_member=True,
                 company_id=company.id,

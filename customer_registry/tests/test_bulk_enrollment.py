@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import own_connection, stored_places
+from .common import RegistryCase, own_connection, stored_places
 
 COUNT = 2000
 BATCH = 500
@@ -182,3 +182,31 @@ class TestEnrollmentWizard(TransactionCase):
         self.assertEqual(contacts[0].name, contacts[0].pseudonym)
         self.assertEqual(contacts[0].sudo().registry_identity_ids.email, "selma@example.com")
         self.assertFalse(contacts[1].is_registry_member)
+
+
+@tagged("post_install", "-at_install")
+class TestEnrollmentGreetingNameAndBadContacts(RegistryCase):
+    """A greeting name typed before enrollment never makes the legal name the label."""
+
+    def test_bulk_enrollment_greeting_name_holding_the_legal_name(self):
+        contact = self.env["res.partner"].create(
+            {"name": "Ingrid Qrevgreet", "registry_greeting_name": "Ingrid Qrevgreet"}
+        )
+        job = self.env["customer.enrollment.job"].with_user(self.pii_user).sudo()._start(contact.ids)
+        job._run()
+        self.env.invalidate_all()
+        self.assertTrue(contact.is_registry_member, job.line_ids.mapped("reason"))
+        self.assertEqual(contact.name, contact.pseudonym, "the label every cashier sees is the card code")
+        self.assertFalse(contact.registry_greeting_name)
+        self.assertEqual(contact.registry_identity_ids.legal_name, "Ingrid Qrevgreet")
+
+    def test_single_enrollment_greeting_name_holding_the_legal_name(self):
+        contact = self.env["res.partner"].create(
+            {"name": "Ivar Qrevgreet", "email": "ivar@example.com", "registry_greeting_name": "Ivar Qrevgreet"}
+        )
+        contact.with_user(self.pii_user).write({"is_registry_member": True})
+        self.env.invalidate_all()
+        self.assertNotIn("Qrevgreet", contact.name, "the member's label (seen by every cashier) is its legal name")
+        kept = self.env["res.partner"].create({"name": "Ivar Qrevkept", "registry_greeting_name": "Ivar"})
+        kept.with_user(self.pii_user).write({"is_registry_member": True})
+        self.assertEqual(kept.name, "Ivar", "a greeting name that gives nothing away stays")
