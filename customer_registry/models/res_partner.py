@@ -180,6 +180,10 @@ class ResPartner(models.Model):
         vals_list = [dict(vals) for vals in vals_list]
         for vals in vals_list:
             self.browse()._check_loyalty_columns_untouched(vals)
+            # Derived from the identity's postal code (written by the identity only): a value given
+            # here would only wait on a contact for its enrollment, where the database refuses it.
+            if not self.env.context.get("customer_registry_postal_area_sync"):
+                vals.pop("registry_postal_area", None)
         self._check_parent_is_not_a_member([vals.get("parent_id") for vals in vals_list])
         # Membership, the company and personal values may come as context defaults
         # (the Members menu, the POS, an import): decide and route after them.
@@ -456,6 +460,8 @@ class ResPartner(models.Model):
             ):
                 greeting_name = cleared["registry_greeting_name"] = False
             cleared.update(
+                # Derived from the identity's postal code, set again when the identity is created.
+                registry_postal_area=False,
                 name=greeting_name or code,
                 pseudonym=code,
                 is_registry_member=True,
