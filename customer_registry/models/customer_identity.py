@@ -402,10 +402,42 @@ class CustomerIdentity(models.Model):
         self.browse([row["id"] for row in result])._registry_audit(fnames)
         return result
 
-    def export_data(self, fields_to_export):
-        result = super().export_data(fields_to_export)
-        self._registry_audit([path.split("/")[0] for path in fields_to_export], "export")
-        return result
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        # Here rather than in export_data: an export of another model reaches the identity's values
+        # through this method too (res.partner's registry_identity_ids/email, a POS order's
+        # partner_id/registry_identity_ids/email), and is audited the same.
+        rows = super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+        self._registry_audit([path[0] for path in fields if path], "export")
+        return rows
+
+    def copy_data(self, default=None):
+        # copy_data is public (RPC) and returns the values: a read the audit would not see. An identity
+        # belongs to exactly one member and is never copied.
+        if not self.env.su:
+            raise UserError(self.env._("A member's identity cannot be copied."))
+        return super().copy_data(default)
+
+    def _check_not_summarising_personal_data(self, specs):
+        """Groups and aggregates (array_agg, count_distinct, min...) return identity values without a
+        record read to audit: personal values are read record by record, never summarised."""
+        if self.env.su:
+            return
+        names = {spec.split(":")[0].split(".")[0] for spec in specs if isinstance(spec, str)}
+        if names & AUDITED_FIELDS:
+            raise UserError(
+                self.env._("Members' personal data cannot be grouped or summarised: open the members instead.")
+            )
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        having_fields = [item[0] for item in having or () if isinstance(item, (list, tuple))]
+        self._check_not_summarising_personal_data([*groupby, *aggregates, *having_fields])
+        return super()._read_group(domain, groupby, aggregates, having, offset, limit, order)
+
+    @api.model
+    def _read_grouping_sets(self, domain, grouping_sets, aggregates=(), order=None):
+        self._check_not_summarising_personal_data([*(spec for specs in grouping_sets for spec in specs), *aggregates])
+        return super()._read_grouping_sets(domain, grouping_sets, aggregates, order)
 
     # Reading identity values writes the audit: Odoo must serve these on a read/write cursor
     # (its dispatchers look for `_readonly` on the method) instead of a replica's read-only one.
