@@ -69,7 +69,8 @@ class _Sealed:
         if not sealing.current_version() or field_expr != self.name:
             return super().condition_to_sql(field_expr, operator, value, model, alias, query)
         index_name = BLIND_INDEXED.get(self.name)
-        if index_name is None or operator not in ("=", "in", "=ilike", "ilike"):
+        # Exact values only: an ilike turned into an exact match would find nothing and say nothing.
+        if index_name is None or operator not in ("=", "in"):
             raise UserError(
                 model.env._(
                     "Identity values are encrypted: search members by card code, or by their exact email or phone."
@@ -416,6 +417,12 @@ class CustomerIdentity(models.Model):
         if not self.env.su:
             raise UserError(self.env._("A member's identity cannot be copied."))
         return super().copy_data(default)
+
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        # A sealed column is empty: ordering by it would sort nothing and look like an order.
+        if getattr(self._fields.get(field_name), "sealed", False) and sealing.current_version():
+            raise UserError(self.env._("Identity values are encrypted: members cannot be sorted by them."))
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
 
     def _check_not_summarising_personal_data(self, specs):
         """Groups and aggregates (array_agg, count_distinct, min...) return identity values without a
