@@ -429,6 +429,8 @@ class CustomerIdentity(models.Model):
         record read to audit: personal values are read record by record, never summarised."""
         if self.env.su:
             return
+        # Who may not read identities at all is told so first (AccessError), as for any other read.
+        self.check_access("read")
         names = {spec.split(":")[0].split(".")[0] for spec in specs if isinstance(spec, str)}
         if names & AUDITED_FIELDS:
             raise UserError(
