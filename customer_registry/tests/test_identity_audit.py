@@ -263,3 +263,32 @@ class TestIdentityReadsBesideRead(RegistryCase):
             Identity.formatted_read_grouping_sets(domain, [["email"], []], ["__count"])
         # What names nobody still groups: the counts per company.
         self.assertEqual(Identity.formatted_read_group(domain, ["company_id"], ["__count"])[0]["__count"], 1)
+
+    def test_retention_has_a_floor_and_a_trigger_only_nulls_the_member(self):
+        for months in (1, 5):
+            with (
+                mute_logger("odoo.sql_db"),
+                self.assertRaises(psycopg2.errors.CheckViolation),
+                self.env.cr.savepoint(),
+            ):
+                self.env.cr.execute(
+                    "UPDATE res_company SET registry_audit_retention_months = %s WHERE id = %s",
+                    [months, self.company.id],
+                )
+        self.identity.with_user(self.pii_user).read(["email"])
+        entry = self.audit()
+        other = self.env["res.partner"].create({"is_registry_member": True, "name": "Qrev Other"})
+        # SQL run from a trigger (pg_trigger_depth() > 1) used to change member_id at will.
+        self.env.cr.execute(
+            """CREATE TEMP TABLE qrev_fire (x int);
+               CREATE FUNCTION qrev_move_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                   UPDATE customer_identity_audit SET member_id = NEW.x WHERE id = %s;
+                   RETURN NEW;
+               END; $$;
+               CREATE TRIGGER qrev_move_audit AFTER INSERT ON qrev_fire
+                   FOR EACH ROW EXECUTE FUNCTION qrev_move_audit();""",
+            [entry.id],
+        )
+        with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.errors.CheckViolation), self.env.cr.savepoint():
+            self.env.cr.execute("INSERT INTO qrev_fire VALUES (%s)", [other.id])
