@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .. import pseudonym as codes
@@ -255,8 +255,8 @@ class ResPartner(models.Model):
         member_vals.pop("is_registry_member", None)
         member_vals.pop("pseudonym", None)
         self._check_member_values(member_vals, members)
+        self._check_may_change_personal_data(member_vals)
         if member_vals.get("registry_greeting_name"):
-            self._check_greeting_name(member_vals["registry_greeting_name"])
             for identity in members._registry_identity():
                 self._check_greeting_name(
                     member_vals["registry_greeting_name"],
@@ -277,6 +277,21 @@ class ResPartner(models.Model):
             super(ResPartner, members).write(member_vals)
         others = self - members
         return super(ResPartner, others).write(vals) if others else True
+
+    @api.model
+    def _check_may_change_personal_data(self, member_vals):
+        """The vault is written with sudo: a user who may not read a member's identity may not overwrite
+        it either, nor change its greeting name (checked against the identity, a refusal would tell a
+        cashier whether a guess is the member's legal name, email or phone)."""
+        if member_vals.get("registry_greeting_name"):
+            # Its form first (no identity value involved): the same message for every user.
+            self._check_greeting_name(member_vals["registry_greeting_name"])
+        if self.env.su or self.env.user.has_group(PII_GROUP):
+            return
+        if {"registry_greeting_name", *PARTNER_TO_IDENTITY} & set(member_vals):
+            raise AccessError(
+                self.env._("Only users with the right to personal data may change a member's personal data.")
+            )
 
     @api.model
     def _given_pseudonym(self, vals):
