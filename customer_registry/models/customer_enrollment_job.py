@@ -1,5 +1,7 @@
 import logging
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
@@ -109,7 +111,7 @@ class CustomerEnrollmentJob(models.Model):
         try:
             with self.env.cr.savepoint():
                 to_enroll._enroll()
-        except (UserError, ValidationError, AccessError):
+        except (UserError, ValidationError, AccessError, psycopg2.IntegrityError, psycopg2.DataError):
             # One contact spoils the batch: enroll one by one to give each its own reason.
             for partner in to_enroll:
                 try:
@@ -119,6 +121,17 @@ class CustomerEnrollmentJob(models.Model):
                     reasons[partner.id] = self.env._("You may not edit this contact.")
                 except (UserError, ValidationError) as error:
                     reasons[partner.id] = error.args[0]
+                except (psycopg2.IntegrityError, psycopg2.DataError) as error:
+                    # A value the database's guards refuse: the contact is skipped, the run goes on (a
+                    # run stopped here would stop the scheduled action on this contact for good). The
+                    # database's message is logged, not shown. A lock or serialization failure is not
+                    # the contact's fault: it stops the batch, which the next call does again.
+                    _logger.warning(
+                        "Enrollment #%s: contact %s refused by the database: %s", self.id, partner.id, error
+                    )
+                    reasons[partner.id] = self.env._(
+                        "The database refused this contact's data: correct the contact, then enroll it again."
+                    )
         self.env.cr.execute(
             SQL(
                 """UPDATE customer_enrollment_job_line line
@@ -157,7 +170,14 @@ class CustomerEnrollmentJob(models.Model):
     @api.model
     def _cron_run_enrollment_jobs(self, batch_size=BATCH_SIZE):
         """The scheduled action: every unfinished run, committed batch by batch (killed, it resumes)."""
-        self.sudo().search([("state", "!=", "done")], order="id")._run(batch_size, commit=True)
+        for job in self.sudo().search([("state", "!=", "done")], order="id"):
+            # Each run on its own: one that fails is logged and left to the next call, the later runs go on.
+            try:
+                job._run(batch_size, commit=True)
+            except Exception:
+                _logger.exception("Enrollment #%s failed; it resumes from its pending contacts next time", job.id)
+                self.env.cr.rollback()
+                self.env.invalidate_all()
 
     def action_refresh(self):
         return True

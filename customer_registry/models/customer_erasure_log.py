@@ -42,7 +42,7 @@ class CustomerErasureLog(models.Model):
             CREATE OR REPLACE FUNCTION customer_erasure_log_append_only() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
-                IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1
+                IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 AND NEW.member_id IS NULL
                    AND (to_jsonb(NEW) - 'member_id') = (to_jsonb(OLD) - 'member_id') THEN
                     RETURN NEW;
                 END IF;

@@ -1,9 +1,10 @@
 import logging
+import re
 import unicodedata
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize
 from odoo.tools.misc import OrderedSet
 
 from .. import pseudonym as codes
@@ -38,6 +39,8 @@ MEMBER_REFUSED_FIELDS = ("function", "website", "company_name", "company_registr
 SEALED_FIELDS = ("legal_name", "email", "phone", "street", "street2", "zip", "city", "birthdate", "vat", "notes")
 # Identity values whose reading is audited (the sealed ones and the address's state and country).
 AUDITED_FIELDS = frozenset((*SEALED_FIELDS, "state_id", "country_id"))
+# A whole address (after email_normalize): a domain with a dot, no wildcard or space in it.
+VALID_EMAIL = re.compile(r"[^@\s]+@[^@\s%_]+\.[^@\s%_]+")
 # Identity values with a keyed blind index, searchable by exact value while sealed.
 BLIND_INDEXED = {"email": "email_index", "phone": "phone_index"}
 
@@ -66,7 +69,8 @@ class _Sealed:
         if not sealing.current_version() or field_expr != self.name:
             return super().condition_to_sql(field_expr, operator, value, model, alias, query)
         index_name = BLIND_INDEXED.get(self.name)
-        if index_name is None or operator not in ("=", "in", "=ilike", "ilike"):
+        # Exact values only: an ilike turned into an exact match would find nothing and say nothing.
+        if index_name is None or operator not in ("=", "in"):
             raise UserError(
                 model.env._(
                     "Identity values are encrypted: search members by card code, or by their exact email or phone."
@@ -345,9 +349,20 @@ class CustomerIdentity(models.Model):
         self.env.cr.execute(registry_sql.identity_guard_sql())
         return result
 
+    @api.model
+    def _check_email_format(self, vals):
+        """One well-formed address, or none: erasure removes mails by the member's whole address."""
+        email = vals.get("email")
+        normalized = email and email_normalize(email)
+        if email and not (normalized and VALID_EMAIL.fullmatch(normalized)):
+            raise ValidationError(
+                self.env._("The email address is not valid: type one full address, like name@example.com.")
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_email_format(vals)
             member = self.env["res.partner"].sudo().browse(vals.get("partner_id"))
             self._check_greeting_name_keeps_identity(member[:1], vals)
         identities = super().create(vals_list)
@@ -355,6 +370,7 @@ class CustomerIdentity(models.Model):
         return identities
 
     def write(self, vals):
+        self._check_email_format(vals)
         version = sealing.current_version()
         stale = (
             self.sudo().filtered(lambda identity: identity.key_version != version)
@@ -388,10 +404,50 @@ class CustomerIdentity(models.Model):
         self.browse([row["id"] for row in result])._registry_audit(fnames)
         return result
 
-    def export_data(self, fields_to_export):
-        result = super().export_data(fields_to_export)
-        self._registry_audit([path.split("/")[0] for path in fields_to_export], "export")
-        return result
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        # Here rather than in export_data: an export of another model reaches the identity's values
+        # through this method too (res.partner's registry_identity_ids/email, a POS order's
+        # partner_id/registry_identity_ids/email), and is audited the same.
+        rows = super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+        self._registry_audit([path[0] for path in fields if path], "export")
+        return rows
+
+    def copy_data(self, default=None):
+        # copy_data is public (RPC) and returns the values: a read the audit would not see. An identity
+        # belongs to exactly one member and is never copied.
+        if not self.env.su:
+            raise UserError(self.env._("A member's identity cannot be copied."))
+        return super().copy_data(default)
+
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        # A sealed column is empty: ordering by it would sort nothing and look like an order.
+        if getattr(self._fields.get(field_name), "sealed", False) and sealing.current_version():
+            raise UserError(self.env._("Identity values are encrypted: members cannot be sorted by them."))
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+
+    def _check_not_summarising_personal_data(self, specs):
+        """Groups and aggregates (array_agg, count_distinct, min...) return identity values without a
+        record read to audit: personal values are read record by record, never summarised."""
+        if self.env.su:
+            return
+        # Who may not read identities at all is told so first (AccessError), as for any other read.
+        self.check_access("read")
+        names = {spec.split(":")[0].split(".")[0] for spec in specs if isinstance(spec, str)}
+        if names & AUDITED_FIELDS:
+            raise UserError(
+                self.env._("Members' personal data cannot be grouped or summarised: open the members instead.")
+            )
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        having_fields = [item[0] for item in having or () if isinstance(item, (list, tuple))]
+        self._check_not_summarising_personal_data([*groupby, *aggregates, *having_fields])
+        return super()._read_group(domain, groupby, aggregates, having, offset, limit, order)
+
+    @api.model
+    def _read_grouping_sets(self, domain, grouping_sets, aggregates=(), order=None):
+        self._check_not_summarising_personal_data([*(spec for specs in grouping_sets for spec in specs), *aggregates])
+        return super()._read_grouping_sets(domain, grouping_sets, aggregates, order)
 
     # Reading identity values writes the audit: Odoo must serve these on a read/write cursor
     # (its dispatchers look for `_readonly` on the method) instead of a replica's read-only one.

@@ -66,7 +66,7 @@ class CustomerIdentityAudit(models.Model):
                         USING ERRCODE = 'check_violation';
                 END IF;
                 -- A deleted member's link is nulled by its foreign key; nothing else changes.
-                IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1
+                IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 AND NEW.member_id IS NULL
                    AND (to_jsonb(NEW) - 'member_id') = (to_jsonb(OLD) - 'member_id') THEN
                     RETURN NEW;
                 END IF;

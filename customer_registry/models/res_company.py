@@ -34,11 +34,14 @@ class ResCompany(models.Model):
         string="Keep the Identity Read Audit For (months)",
         default=24,
         help="Entries of the audit of identity reads older than this are purged by a daily scheduled action. "
-        "0: kept for ever.",
+        "At least 6 months; 0: kept for ever.",
     )
 
+    # A floor the database keeps: lowering the retention to a month and purging would erase the
+    # trace of who read what almost at once.
     _registry_audit_retention_positive = models.Constraint(
-        "CHECK(registry_audit_retention_months >= 0)", "The audit retention is a number of months, or 0 to keep all."
+        "CHECK(registry_audit_retention_months = 0 OR registry_audit_retention_months >= 6)",
+        "The identity read audit is kept at least 6 months, or 0 to keep it for ever.",
     )
     _registry_storage_limits_positive = models.Constraint(
         "CHECK(registry_erase_inactive_months >= 0 AND registry_health_data_months >= 0)",

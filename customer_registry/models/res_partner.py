@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .. import pseudonym as codes
@@ -182,6 +182,10 @@ class ResPartner(models.Model):
         vals_list = [dict(vals) for vals in vals_list]
         for vals in vals_list:
             self.browse()._check_loyalty_columns_untouched(vals)
+            # Derived from the identity's postal code (written by the identity only): a value given
+            # here would only wait on a contact for its enrollment, where the database refuses it.
+            if not self.env.context.get("customer_registry_postal_area_sync"):
+                vals.pop("registry_postal_area", None)
         self._check_parent_is_not_a_member([vals.get("parent_id") for vals in vals_list])
         # Membership, the company and personal values may come as context defaults
         # (the Members menu, the POS, an import): decide and route after them.
@@ -253,8 +257,8 @@ class ResPartner(models.Model):
         member_vals.pop("is_registry_member", None)
         member_vals.pop("pseudonym", None)
         self._check_member_values(member_vals, members)
+        self._check_may_change_personal_data(member_vals)
         if member_vals.get("registry_greeting_name"):
-            self._check_greeting_name(member_vals["registry_greeting_name"])
             for identity in members._registry_identity():
                 self._check_greeting_name(
                     member_vals["registry_greeting_name"],
@@ -275,6 +279,21 @@ class ResPartner(models.Model):
             super(ResPartner, members).write(member_vals)
         others = self - members
         return super(ResPartner, others).write(vals) if others else True
+
+    @api.model
+    def _check_may_change_personal_data(self, member_vals):
+        """The vault is written with sudo: a user who may not read a member's identity may not overwrite
+        it either, nor change its greeting name (checked against the identity, a refusal would tell a
+        cashier whether a guess is the member's legal name, email or phone)."""
+        if member_vals.get("registry_greeting_name"):
+            # Its form first (no identity value involved): the same message for every user.
+            self._check_greeting_name(member_vals["registry_greeting_name"])
+        if self.env.su or self.env.user.has_group(PII_GROUP):
+            return
+        if {"registry_greeting_name", *PARTNER_TO_IDENTITY} & set(member_vals):
+            raise AccessError(
+                self.env._("Only users with the right to personal data may change a member's personal data.")
+            )
 
     @api.model
     def _given_pseudonym(self, vals):
@@ -445,8 +464,22 @@ class ResPartner(models.Model):
                 )
             cleared = dict.fromkeys(PERSONAL_PARTNER_FIELDS, False)
             cleared.update(dict.fromkeys(refused_fields, False))
+            # A greeting name typed before enrollment was never compared with the contact's name, email
+            # and phone (now the identity's): one that holds them would show the legal name at every
+            # till. It goes, and the label is the card code; the identity keeps the values.
+            greeting_name = partner.registry_greeting_name
+            if greeting_name and greeting_name_conflict(
+                self.env,
+                greeting_name,
+                identities[-1].get("legal_name"),
+                identities[-1].get("email"),
+                identities[-1].get("phone"),
+            ):
+                greeting_name = cleared["registry_greeting_name"] = False
             cleared.update(
-                name=partner.registry_greeting_name or code,
+                # Derived from the identity's postal code, set again when the identity is created.
+                registry_postal_area=False,
+                name=greeting_name or code,
                 pseudonym=code,
                 is_registry_member=True,
                 company_id=company.id,

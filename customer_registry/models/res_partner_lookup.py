@@ -1,5 +1,5 @@
 from odoo import api, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from .. import sealing
@@ -18,7 +18,15 @@ class ResPartner(models.Model):
         reading identities: near misses find nothing, and the caller learns the
         member's label and card code only. Every lookup is audited (channel lookup).
         """
+        # Model read access alone lets portal users and every employee probe who is a member: only
+        # internal users serving members (registry users, cashiers through the POS group) may look up.
+        if not self.env.su and not (
+            self.env.user._is_internal() and self.env.user.has_group("customer_registry.group_registry_user")
+        ):
+            raise AccessError(self.env._("Only registry users may look members up by email or phone."))
         self.check_access("read")
+        if value and not isinstance(value, str):
+            raise UserError(self.env._("Type the member's full email address or phone number."))
         value = (value or "").strip()
         kind = "email" if "@" in value else "phone"
         if not sealing.NORMALIZERS[kind](value):

@@ -6,7 +6,8 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize, email_normalize_all
+from odoo.tools.sql import escape_psql
 
 PII_GROUP = "customer_registry.group_registry_pii"
 _logger = logging.getLogger(__name__)
@@ -211,28 +212,53 @@ class ResPartner(models.Model):
 
     @api.model
     def _registry_erase_address_traces(self, emails, names):
-        """Outgoing mails, mailing contacts and traces with these addresses, and privacy_lookup's searches."""
+        """Outgoing mails, mailing contacts and traces with these addresses, and privacy_lookup's searches.
+
+        Whole addresses only: a row goes when one of its addresses, normalised, is one of the member's
+        (erasing ann@example.org leaves joann@example.org's mails). A LIKE with escaped wildcards only
+        narrows the rows read; the exact comparison in Python decides, so an address holding % or _
+        matches nothing else.
+        """
         cr = self.env.cr
-        if emails:
-            pattern = [f"%{email}%" for email in emails]
-            mails = _delete_returning(cr, "mail_mail", SQL("email_to ILIKE ANY(%s)", pattern), "mail_message_id")
-            if mails:
-                _delete_returning(cr, "mail_message", SQL("id = ANY(%s)", [row[0] for row in mails]))
-            if "mailing.contact" in self.env:
-                _delete_returning(cr, "mailing_contact", SQL("email ILIKE ANY(%s)", pattern))
-            if "mailing.trace" in self.env:
-                _delete_returning(cr, "mailing_trace", SQL("email ILIKE ANY(%s)", pattern))
+        wanted = {normalized for normalized in map(email_normalize, emails or ()) if normalized}
+        if wanted:
+            patterns = [f"%{escape_psql(email)}%" for email in wanted]
+
+            def matching(table, column, key="id"):
+                cr.execute(
+                    SQL(
+                        "SELECT %s, %s FROM %s WHERE %s ILIKE ANY(%s)",
+                        SQL.identifier("id"),
+                        SQL.identifier(column),
+                        SQL.identifier(table),
+                        SQL.identifier(column),
+                        patterns,
+                    )
+                )
+                return [row_id for row_id, value in cr.fetchall() if wanted.intersection(email_normalize_all(value))]
+
+            mail_ids = matching("mail_mail", "email_to")
+            if mail_ids:
+                mails = _delete_returning(cr, "mail_mail", SQL("id = ANY(%s)", mail_ids), "mail_message_id")
+                _delete_returning(cr, "mail_message", SQL("id = ANY(%s)", [row[0] for row in mails if row[0]]))
+            for model, table in (("mailing.contact", "mailing_contact"), ("mailing.trace", "mailing_trace")):
+                if model in self.env and (row_ids := matching(table, "email")):
+                    _delete_returning(cr, table, SQL("id = ANY(%s)", row_ids))
         # Odoo's privacy_lookup, used to answer the request, keeps what was looked up (name, email)
         # and the names of the records found in its wizard until the transient vacuum: not after this.
-        if "privacy.lookup.wizard" in self.env and (emails or names):
+        # Exact (case-insensitive) values, never patterns: another person's search must stay.
+        values = [value.strip().lower() for value in [*(emails or ()), *(names or ()), *wanted] if value]
+        values = [value for value in values if value]
+        if "privacy.lookup.wizard" in self.env and values:
             cr.execute(
                 """DELETE FROM privacy_lookup_wizard_line line
-                    WHERE line.res_name ILIKE ANY(%(values)s)
+                    WHERE lower(trim(line.res_name)) = ANY(%(values)s)
                        OR line.wizard_id IN (SELECT id FROM privacy_lookup_wizard
-                                              WHERE email ILIKE ANY(%(values)s) OR name ILIKE ANY(%(values)s));
+                                              WHERE lower(trim(email)) = ANY(%(values)s)
+                                                 OR lower(trim(name)) = ANY(%(values)s));
                    DELETE FROM privacy_lookup_wizard
-                    WHERE email ILIKE ANY(%(values)s) OR name ILIKE ANY(%(values)s)""",
-                {"values": [*emails, *names]},
+                    WHERE lower(trim(email)) = ANY(%(values)s) OR lower(trim(name)) = ANY(%(values)s)""",
+                {"values": values},
             )
 
     def _registry_erase_order_allergen_warnings(self, member_ids):

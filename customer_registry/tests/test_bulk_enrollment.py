@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import own_connection, stored_places
+from .common import RegistryCase, own_connection, stored_places
 
 COUNT = 2000
 BATCH = 500
@@ -131,8 +131,13 @@ class TestBulkEnrollment(TransactionCase):
             # A till holds a contact of the third batch: the run dies waiting for it after two batches.
             blocker_cr.execute("SELECT id FROM res_partner WHERE id = %s FOR UPDATE", [self.contact_ids[1200]])
             runner_cr.execute("SET lock_timeout = '300ms'")
-            with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.errors.LockNotAvailable):
+            # The scheduled action logs the failed run and goes on with the next (none here).
+            with (
+                mute_logger("odoo.sql_db"),
+                self.assertLogs("odoo.addons.customer_registry.models.customer_enrollment_job", "ERROR") as logged,
+            ):
                 runner["customer.enrollment.job"]._cron_run_enrollment_jobs(batch_size=BATCH)
+            self.assertIs(logged.records[0].exc_info[0], psycopg2.errors.LockNotAvailable)
             runner_cr.rollback()
             blocker_cr.rollback()
             job = runner["customer.enrollment.job"].browse(job.id)
@@ -182,3 +187,61 @@ class TestEnrollmentWizard(TransactionCase):
         self.assertEqual(contacts[0].name, contacts[0].pseudonym)
         self.assertEqual(contacts[0].sudo().registry_identity_ids.email, "selma@example.com")
         self.assertFalse(contacts[1].is_registry_member)
+
+
+@tagged("post_install", "-at_install")
+class TestEnrollmentGreetingNameAndBadContacts(RegistryCase):
+    """A greeting name typed before enrollment never makes the legal name the label; one bad contact
+    does not stop a run."""
+
+    def test_bulk_enrollment_greeting_name_holding_the_legal_name(self):
+        contact = self.env["res.partner"].create(
+            {"name": "Ingrid Qrevgreet", "registry_greeting_name": "Ingrid Qrevgreet"}
+        )
+        job = self.env["customer.enrollment.job"].with_user(self.pii_user).sudo()._start(contact.ids)
+        job._run()
+        self.env.invalidate_all()
+        self.assertTrue(contact.is_registry_member, job.line_ids.mapped("reason"))
+        self.assertEqual(contact.name, contact.pseudonym, "the label every cashier sees is the card code")
+        self.assertFalse(contact.registry_greeting_name)
+        self.assertEqual(contact.registry_identity_ids.legal_name, "Ingrid Qrevgreet")
+
+    def test_single_enrollment_greeting_name_holding_the_legal_name(self):
+        contact = self.env["res.partner"].create(
+            {"name": "Ivar Qrevgreet", "email": "ivar@example.com", "registry_greeting_name": "Ivar Qrevgreet"}
+        )
+        contact.with_user(self.pii_user).write({"is_registry_member": True})
+        self.env.invalidate_all()
+        self.assertNotIn("Qrevgreet", contact.name, "the member's label (seen by every cashier) is its legal name")
+        kept = self.env["res.partner"].create({"name": "Ivar Qrevkept", "registry_greeting_name": "Ivar"})
+        kept.with_user(self.pii_user).write({"is_registry_member": True})
+        self.assertEqual(kept.name, "Ivar", "a greeting name that gives nothing away stays")
+
+    def test_bad_postal_area_does_not_poison_the_run(self):
+        contact = self.env["res.partner"].create({"name": "Olav Qrevzip", "registry_postal_area": "ABC"})
+        self.assertFalse(contact.registry_postal_area, "a derived field given to a non-member is not kept")
+        # A contact holding one from before (the ORM no longer writes it): the database guard refuses it
+        # at enrollment unless the enrollment clears it.
+        self.env.cr.execute("UPDATE res_partner SET registry_postal_area = 'ABC' WHERE id = %s", [contact.id])
+        contact.invalidate_recordset(["registry_postal_area"])
+        good = self.env["res.partner"].create({"name": "Good Qrevzip"})
+        job = self.env["customer.enrollment.job"].with_user(self.pii_user).sudo()._start([contact.id, good.id])
+        job._run()
+        self.assertEqual(job.line_ids.mapped("state"), ["enrolled", "enrolled"], job.line_ids.mapped("reason"))
+        self.assertFalse(contact.registry_postal_area)
+
+    def test_a_contact_the_database_refuses_is_skipped_and_the_run_goes_on(self):
+        bad, good = self.env["res.partner"].create([{"name": "Bad Qrevdb"}, {"name": "Good Qrevdb"}])
+        # A state only the database's guards refuse (written by SQL, as another module could): marked
+        # erased yet holding a greeting name, which an erased member's profile never holds.
+        self.env.cr.execute(
+            "UPDATE res_partner SET registry_greeting_name = 'Olga', registry_erased_at = now() WHERE id = %s",
+            [bad.id],
+        )
+        bad.invalidate_recordset()
+        job = self.env["customer.enrollment.job"].with_user(self.pii_user).sudo()._start([bad.id, good.id])
+        with mute_logger("odoo.sql_db", "odoo.addons.customer_registry.models.customer_enrollment_job"):
+            job._run()
+        self.assertEqual(job.line_ids.mapped("state"), ["skipped", "enrolled"])
+        self.assertNotIn("Qrevdb", job.line_ids[0].reason)
+        self.assertTrue(good.is_registry_member)

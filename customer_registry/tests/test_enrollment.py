@@ -1,6 +1,6 @@
 import psycopg2
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
@@ -125,8 +125,18 @@ class TestEnrollment(RegistryCase):
         for value in ("Anne", "Berg", "anne@", "anne.berg@", "400 00", "Bakkeveien", "Oslo"):
             self.assertNotIn(value, tracked)
 
+    def test_cashiers_change_no_personal_data_of_a_member(self):
+        """A cashier reads no identity: it may not overwrite one, nor probe it through the greeting name."""
+        member = self.member.with_user(self.cashier)
+        for vals in ({"email": "attacker@example.com"}, {"name": "Someone Else"}, {"registry_greeting_name": "Kari"}):
+            with self.assertRaises(AccessError, msg=str(vals)):
+                member.write(vals)
+        self.env.invalidate_all()
+        self.assertEqual(self.identity.email, "kari@example.com")
+        self.assertEqual(self.member.name, self.member.pseudonym)
+
     def test_later_writes_land_in_the_identity(self):
-        self.member.with_user(self.cashier).write(
+        self.member.with_user(self.pii_user).write(
             {"email": "new@example.com", "city": "Trondheim", "zip": "7010", "vat": "01017012345"}
         )
         self.assertNoPersonalDataOnPartner(self.member)

@@ -6,11 +6,11 @@ import os
 
 import psycopg2
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import stored_places
+from .common import RegistryCase, stored_places
 from .pos_privacy_common import PosPrivacyCase
 
 PERSON = {
@@ -196,3 +196,31 @@ class TestAccessExportRoute(HttpCase):
             refused = self.url_open(url)
         self.assertNotEqual(refused.status_code, 200)
         self.assertNotIn(PERSON["email"], refused.text)
+
+
+@tagged("post_install", "-at_install")
+class TestErasureMatchesWholeAddresses(RegistryCase):
+    """Erasure removes mails, mailing contacts and traces of the member's own addresses, nobody else's."""
+
+    def test_erasure_keeps_other_peoples_mailing_contacts(self):
+        member = self.env["res.partner"].create(
+            {"is_registry_member": True, "name": "Ann Qrev", "email": "ann@example.org"}
+        )
+        own = self.env["mailing.contact"].create({"name": "Ann", "email": "ANN@example.org"})
+        other = self.env["mailing.contact"].create({"name": "Jo Ann", "email": "joann@example.org"})
+        other_mail = self.env["mail.mail"].create({"email_to": "joann@example.org, x@example.net", "body_html": "Hi"})
+        own_mail = self.env["mail.mail"].create({"email_to": "x@example.net, Ann <ann@example.org>", "body_html": "Hi"})
+        member.with_user(self.pii_user)._registry_erase("request")
+        self.assertFalse(own.exists())
+        self.assertFalse(own_mail.exists())
+        self.assertTrue(other.exists(), "erasing ann@example.org deleted joann@example.org's mailing contact")
+        self.assertTrue(other_mail.exists(), "erasing ann@example.org deleted a mail to joann@example.org")
+
+    def test_wildcard_email_is_refused_and_matches_nothing(self):
+        with self.assertRaises(ValidationError):
+            self.env["res.partner"].create({"is_registry_member": True, "name": "Wild Qrev", "email": "%"})
+        with self.assertRaises(ValidationError):
+            self.identity.write({"email": "%@%"})
+        bystander = self.env["mailing.contact"].create({"name": "Bystander", "email": "someone@else.test"})
+        self.env["res.partner"]._registry_erase_address_traces(["%", "%@%", "_@else.test"], ["%"])
+        self.assertTrue(bystander.exists(), "an address holding wildcards deleted every mailing contact")

@@ -11,6 +11,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from .common import RegistryCase
+from .sealing_common import new_key, registry_keys
+
 EXPORT = "base.group_user,base.group_allow_export"
 
 
@@ -217,3 +220,75 @@ class TestIdentityAudit(HttpCase):
         self.env.invalidate_all()
         self.assertFalse(self.env["customer.identity.audit"].browse(old_id).exists())
         self.assertTrue(entry.exists())
+
+
+@tagged("post_install", "-at_install")
+class TestIdentityReadsBesideRead(RegistryCase):
+    """Exports through another model, copy_data and grouped reads: audited or refused, never silent."""
+
+    def audit(self, channel=None):
+        self.env.cr.precommit.run()
+        domain = [("pseudonym", "=", self.member.pseudonym)]
+        if channel:
+            domain.append(("channel", "=", channel))
+        return self.env["customer.identity.audit"].search(domain)
+
+    def test_partner_export_of_an_identity_path_is_audited(self):
+        rows = self.member.with_user(self.pii_user).export_data(["name", "registry_identity_ids/email"])["datas"]
+        self.assertIn("kari@example.com", str(rows))
+        self.assertEqual(self.audit("export").field_names, "email")
+
+    def test_partner_export_with_keys_is_audited(self):
+        self.enterContext(registry_keys([(1, new_key())], [(1, new_key())]))
+        self.identity._registry_reseal()
+        self.test_partner_export_of_an_identity_path_is_audited()
+
+    def test_copy_data_is_refused(self):
+        with self.assertRaises(UserError):
+            self.identity.with_user(self.pii_user).copy_data()
+        self.assertFalse(self.audit())
+
+    def test_grouped_reads_of_personal_values_are_refused(self):
+        Identity = self.env["customer.identity"].with_user(self.pii_user)
+        domain = [("id", "=", self.identity.id)]
+        for groupby, aggregates in (
+            ([], ["legal_name:array_agg", "email:array_agg"]),
+            (["email", "legal_name"], ["__count"]),
+            (["country_id"], ["__count"]),
+            ([], ["zip:max"]),
+        ):
+            with self.assertRaises(UserError, msg=f"{groupby} {aggregates}"):
+                Identity.formatted_read_group(domain, groupby, aggregates)
+        with self.assertRaises(UserError):
+            Identity.formatted_read_grouping_sets(domain, [["email"], []], ["__count"])
+        # What names nobody still groups: the counts per company.
+        self.assertEqual(Identity.formatted_read_group(domain, ["company_id"], ["__count"])[0]["__count"], 1)
+
+    def test_retention_has_a_floor_and_a_trigger_only_nulls_the_member(self):
+        for months in (1, 5):
+            with (
+                mute_logger("odoo.sql_db"),
+                self.assertRaises(psycopg2.errors.CheckViolation),
+                self.env.cr.savepoint(),
+            ):
+                self.env.cr.execute(
+                    "UPDATE res_company SET registry_audit_retention_months = %s WHERE id = %s",
+                    [months, self.company.id],
+                )
+        self.identity.with_user(self.pii_user).read(["email"])
+        entry = self.audit()
+        other = self.env["res.partner"].create({"is_registry_member": True, "name": "Qrev Other"})
+        # SQL run from a trigger (pg_trigger_depth() > 1) used to change member_id at will.
+        self.env.cr.execute(
+            """CREATE TEMP TABLE qrev_fire (x int);
+               CREATE FUNCTION qrev_move_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                   UPDATE customer_identity_audit SET member_id = NEW.x WHERE id = %s;
+                   RETURN NEW;
+               END; $$;
+               CREATE TRIGGER qrev_move_audit AFTER INSERT ON qrev_fire
+                   FOR EACH ROW EXECUTE FUNCTION qrev_move_audit();""",
+            [entry.id],
+        )
+        with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.errors.CheckViolation), self.env.cr.savepoint():
+            self.env.cr.execute("INSERT INTO qrev_fire VALUES (%s)", [other.id])

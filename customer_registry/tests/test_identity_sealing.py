@@ -78,6 +78,19 @@ class TestIdentitySealing(RegistryCase):
         self.assertFalse(Identity.search([("email", "=", "signe.qsealtest@example.co")]))
         with self.assertRaises(UserError):
             Identity.search([("legal_name", "ilike", "Signe")])
+        # A pattern would silently become an exact match (finding nothing for "example.com"): refused.
+        for operator, value in (("ilike", "example.com"), ("ilike", PERSON["email"]), ("=ilike", PERSON["email"])):
+            with self.assertRaises(UserError, msg=f"{operator} {value}"):
+                Identity.search([("email", operator, value)])
+        self.assertEqual(Identity.search([("email", "in", [PERSON["email"], "x@example.com"])]).partner_id, member)
+
+    def test_ordering_by_a_sealed_value_is_refused(self):
+        self.create_member()
+        Identity = self.env["customer.identity"].with_user(self.pii_user)
+        for order in ("legal_name", "email desc", "zip, id"):
+            with self.assertRaises(UserError, msg=order):
+                Identity.search([], order=order)
+        self.assertTrue(Identity.search([], order="id desc"))
 
     def test_lookup_finds_exact_matches_only_in_the_company_and_is_audited(self):
         member = self.create_member(registry_greeting_name="Signe")
