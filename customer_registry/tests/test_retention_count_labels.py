@@ -45,3 +45,25 @@ class TestRetentionCountLabels(RetentionCase, HttpCase):
             "CustomerRegistryMetricsCountLabelsTour",
             login="admin",
         )
+
+    def test_grouped_counts_are_whole_numbers_for_the_api_too(self):
+        # An export, a spreadsheet or a script reading the reports: 3 members, not 3.0.
+        # formatted_read_group reads what the web client reads.
+        kpis = self.env["customer.kpi.report"].formatted_read_group(
+            [],
+            ["month:month"],
+            ["new_members:sum", "returning_members:sum", "members_lost:sum", "order_count:sum", "active_members:sum"],
+        )
+        cohorts = self.env["customer.cohort.report"].formatted_read_group(
+            [], ["cohort_month:month"], ["cohort_members:sum", "returning_members:sum"]
+        )
+        metrics = self.env["customer.metrics.report"].formatted_read_group(
+            [], ["rfm_segment"], ["member_count:sum", "order_count:sum"]
+        )
+        for report, groups in [("kpi", kpis), ("cohort", cohorts), ("metrics", metrics)]:
+            for group in groups:
+                for spec, value in group.items():
+                    if spec.endswith(":sum"):
+                        self.assertIs(type(value), int, f"{report} {spec} reads {value!r}")
+        self.assertEqual(sorted(group["active_members:sum"] for group in kpis), [2, 2, 3])
+        self.assertEqual(sum(group["new_members:sum"] for group in kpis), 4)
