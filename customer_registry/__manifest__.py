@@ -52,6 +52,9 @@
         "demo/customer_registry_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "customer_registry/static/src/views/**/*",
+        ],
         "point_of_sale._assets_pos": [
             "customer_registry/static/src/app/**/*",
         ],

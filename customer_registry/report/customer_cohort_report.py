@@ -69,8 +69,9 @@ class CustomerCohortReport(models.Model):
                    ((EXTRACT(YEAR FROM later.month) - EXTRACT(YEAR FROM cohorts.cohort_month)) * 12
                     + EXTRACT(MONTH FROM later.month) - EXTRACT(MONTH FROM cohorts.cohort_month))::int
                        AS months_since_first,
-                   cohorts.cohort_members,
-                   COALESCE(buying.members, 0) AS returning_members,
+                   -- integers: Odoo reads a sum of numeric as a float (4.0 members)
+                   cohorts.cohort_members::integer AS cohort_members,
+                   COALESCE(buying.members, 0)::integer AS returning_members,
                    100.0 * COALESCE(buying.members, 0) / cohorts.cohort_members AS retention_rate
               FROM cohorts
               JOIN settings ON settings.company_id = cohorts.company_id

@@ -115,16 +115,18 @@ class CustomerKpiReport(models.Model):
                  ) AS later(month)
             ),
             kpis AS (
+                -- Counts as integers: a sum of PostgreSQL's bigint or numeric is numeric, which Odoo
+                -- reads as a float, and a grouped count would read 4.0 members instead of 4.
                 SELECT grid.company_id, grid.currency_id, grid.config_id, grid.month,
-                       COALESCE(sums.active_members, 0) AS active_members,
-                       COALESCE(sums.new_members, 0) AS new_members,
-                       COALESCE(sums.returning_members, 0) AS returning_members,
-                       COALESCE(sums.repeat_members, 0) AS repeat_members,
-                       SUM(COALESCE(sums.start_change, 0)) OVER (
+                       COALESCE(sums.active_members, 0)::integer AS active_members,
+                       COALESCE(sums.new_members, 0)::integer AS new_members,
+                       COALESCE(sums.returning_members, 0)::integer AS returning_members,
+                       COALESCE(sums.repeat_members, 0)::integer AS repeat_members,
+                       (SUM(COALESCE(sums.start_change, 0)) OVER (
                            PARTITION BY grid.company_id, grid.config_id ORDER BY grid.month
-                       ) AS members_at_start,
-                       COALESCE(sums.members_lost, 0) AS members_lost,
-                       COALESCE(sums.order_count, 0) AS order_count,
+                       ))::integer AS members_at_start,
+                       COALESCE(sums.members_lost, 0)::integer AS members_lost,
+                       COALESCE(sums.order_count, 0)::integer AS order_count,
                        COALESCE(sums.amount_total, 0) AS amount_total
                   FROM grid
              LEFT JOIN sums ON sums.company_id = grid.company_id

@@ -39,6 +39,8 @@ class CustomerMetricsReport(models.Model):
     postal_area = fields.Char(readonly=True)
     first_purchase_date = fields.Date(readonly=True)
     last_purchase_date = fields.Date(readonly=True)
+    # One per member: the graph and pivot count members with it (a real field takes a display widget).
+    member_count = fields.Integer(string="Members", readonly=True)
     order_count = fields.Integer(string="Orders", readonly=True)
     total_spend = fields.Monetary(readonly=True)
     average_order_value = fields.Monetary(readonly=True, aggregator="avg", help="Spend / purchases.")
@@ -98,7 +100,7 @@ class CustomerMetricsReport(models.Model):
                    scored.company_id, scored.currency_id, scored.partner_id,
                    member.pseudonym, member.registry_postal_area AS postal_area,
                    scored.first_date AS first_purchase_date, scored.last_date AS last_purchase_date,
-                   scored.purchases AS order_count, scored.spend AS total_spend,
+                   1 AS member_count, scored.purchases AS order_count, scored.spend AS total_spend,
                    scored.spend / scored.purchases AS average_order_value,
                    scored.days AS days_since_last_purchase,
                    scored.recency_score, scored.frequency_score, scored.monetary_score,

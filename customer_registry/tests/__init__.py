@@ -21,6 +21,7 @@ from . import test_privacy_channels
 from . import test_privacy_storage
 from . import test_retention_dashboard
 from . import test_retention_labels
+from . import test_retention_count_labels
 from . import test_identity_sealing
 from . import test_identity_audit
 from . import test_pos_find_by_contact
