@@ -11,9 +11,12 @@ print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`` prints.
 An identity's values are sealed together, once per row, with AES-256-GCM from
 the ``cryptography`` package (one decryption per identity read, not one per
 field); the sealed text starts with the key version (``crv3:``), so a row knows
-which key sealed it. The blind index is HMAC-SHA256 of the normalised value
-under the index key: equal inputs give equal digests, and without the key a
-digest tells nothing about the phone number or address behind it.
+which key sealed it. Inside, the values are framed by NUL characters (which no
+PostgreSQL text holds): a thousand identities open in a fraction of what JSON
+parsing cost. Texts sealed as JSON by earlier versions still open.
+
+The blind index is HMAC-SHA256 of the normalised value under the index key:
+equal inputs give equal digests, and without the key a digest tells nothing about the phone number or address behind it.
 """
 
 import base64
@@ -95,12 +98,36 @@ def _decrypt(key, nonce, sealed):
     return _cipher(key).decrypt(nonce, sealed, ASSOCIATED_DATA)
 
 
+# First byte of a sealed text framed by NUL characters (earlier texts are JSON, starting with "{").
+FRAMED = "\x01"
+
+
+def _frame(values):
+    """{name: str or None} as one text: names, then each value marked "s" (a string) or empty (None)."""
+    parts = [FRAMED + ",".join(values)]
+    for name, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"sealed value {name} is not a string")
+        if value is not None and "\x00" in value:
+            raise ValueError(f"{name} cannot contain NUL (0x00) characters")
+        parts.append("" if value is None else "s" + value)
+    return "\x00".join(parts)
+
+
+def _unframe(text):
+    if not text.startswith(FRAMED):
+        return json.loads(text)
+    parts = text.split("\x00")
+    names = parts[0][1:].split(",") if parts[0] != FRAMED else []
+    return {name: part[1:] if part else None for name, part in zip(names, parts[1:], strict=True)}
+
+
 def seal(values):
-    """The dict `values` (JSON-serialisable) sealed with the current key."""
+    """The dict `values` ({name: str or None}) sealed with the current key."""
     keys = encryption_keys()
     version = next(iter(keys))
     nonce = os.urandom(NONCE_SIZE)
-    data = json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
+    data = _frame(values).encode()
     sealed = _cipher(keys[version]).encrypt(nonce, data, ASSOCIATED_DATA)
     return f"{PREFIX}{version}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
@@ -128,7 +155,7 @@ def unseal(token, keys=None):
         data = _decrypt(key, raw[:NONCE_SIZE], raw[NONCE_SIZE:])
     except (InvalidTag, binascii.Error, ValueError) as error:
         raise SealingError(f"identity values sealed with key version {version} do not open with that key") from error
-    return json.loads(data)
+    return _unframe(data.decode())
 
 
 def normalize_email(value):

@@ -266,16 +266,14 @@ class CustomerIdentity(models.Model):
         fetch does not overwrite them either.
         """
         tokens = self._fields["sealed_values"]._get_cache(self.env)
-        dirty = self.env.transaction.field_dirty
-        sealed_fields = [self._fields[name] for name in SEALED_FIELDS]
-        caches = [(field, field._get_cache(self.env), dirty.get(field, ())) for field in sealed_fields]
         keys = sealing.encryption_keys()
+        ids, rows = [], []
         for record_id in self._ids:
             token = tokens.get(record_id)
             if not token:
                 continue
             try:
-                values = sealing.unseal(token, keys)
+                rows.append(sealing.unseal(token, keys))
             except sealing.SealingError as error:
                 raise UserError(
                     self.env._(
@@ -284,10 +282,24 @@ class CustomerIdentity(models.Model):
                         error,
                     )
                 ) from error
-            for field, cache, dirty_ids in caches:
-                if record_id not in dirty_ids:
-                    value = values.get(field.name)
-                    cache[record_id] = None if value is None else field.convert_to_cache(value, self, validate=False)
+            ids.append(record_id)
+        dirty = self.env.transaction.field_dirty
+        for name in SEALED_FIELDS:
+            field = self._fields[name]
+            values = [row.get(name) for row in rows]
+            if field.type == "date":
+                values = [fields.Date.to_date(value) for value in values]
+            cache = field._get_cache(self.env)
+            dirty_ids = dirty.get(field)
+            if dirty_ids:
+                cache.update(
+                    (record_id, value)
+                    for record_id, value in zip(ids, values, strict=True)
+                    if record_id not in dirty_ids
+                )
+            else:
+                # Strings as sealed (Char and Html values are cached as they are, None for empty).
+                cache.update(zip(ids, values, strict=True))
 
     def _registry_reseal(self):
         """Seal (or re-seal under the current key) and re-index these identities, emptying their plain columns."""

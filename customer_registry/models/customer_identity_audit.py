@@ -43,16 +43,48 @@ class CustomerIdentityAudit(models.Model):
     _name = "customer.identity.audit"
     _description = "Identity Read Audit"
     _order = "read_at desc, id desc"
-    _rec_name = "pseudonym"
+    _rec_name = "member_codes"
     _log_access = False
 
     read_at = fields.Datetime(string="Read On", required=True, readonly=True, index=True)
     user_id = fields.Many2one("res.users", string="Read By", required=True, readonly=True, ondelete="restrict")
-    pseudonym = fields.Char(string="Member Code", readonly=True, index=True)
-    member_id = fields.Many2one("res.partner", readonly=True, ondelete="set null", index=True)
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    # The codes of the members read in the request (sorted, separated by spaces): an entry per request,
+    # not per member, keeps the audit of a list of a thousand members one row. Found by code through a
+    # GIN index on the codes as an array (see init); no link to the person, who may be erased since.
+    member_codes = fields.Text(string="Member Codes", readonly=True)
+    member_count = fields.Integer(string="Members Read", readonly=True)
+    member_code = fields.Char(
+        string="Member Code",
+        compute="_compute_member_code",
+        search="_search_member_code",
+        help="Entries that read this member's values (the member's exact card code).",
+    )
     field_names = fields.Char(string="Values Read", readonly=True)
-    channel = fields.Selection(AUDIT_CHANNELS, required=True, readonly=True, index=True)
+    channel = fields.Selection(AUDIT_CHANNELS, required=True, readonly=True)
+
+    @api.depends("member_codes")
+    def _compute_member_code(self):
+        for entry in self:
+            entry.member_code = entry.member_codes
+
+    def _search_member_code(self, operator, value):
+        if operator not in ("=", "in"):
+            return NotImplemented
+        codes = [code.strip() for code in (value if operator == "in" else [value]) if isinstance(code, str)]
+        codes = [code for code in codes if code]
+        if not codes:
+            return [("id", "=", False)]
+        return [
+            (
+                "id",
+                "in",
+                SQL(
+                    "SELECT id FROM customer_identity_audit WHERE string_to_array(member_codes, ' ') && %s::text[]",
+                    codes,
+                ),
+            )
+        ]
 
     def init(self):
         result = super().init()
@@ -64,11 +96,6 @@ class CustomerIdentityAudit(models.Model):
                 IF TG_OP = 'TRUNCATE' THEN
                     RAISE EXCEPTION 'customer_identity_audit is append-only: TRUNCATE refused'
                         USING ERRCODE = 'check_violation';
-                END IF;
-                -- A deleted member's link is nulled by its foreign key; nothing else changes.
-                IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 AND NEW.member_id IS NULL
-                   AND (to_jsonb(NEW) - 'member_id') = (to_jsonb(OLD) - 'member_id') THEN
-                    RETURN NEW;
                 END IF;
                 -- The retention purge, and only for entries past their company's retention.
                 IF TG_OP = 'DELETE' AND current_setting(%(setting)s, true) = 'on' AND EXISTS (
@@ -87,6 +114,8 @@ class CustomerIdentityAudit(models.Model):
                 BEFORE UPDATE OR DELETE ON customer_identity_audit
                 FOR EACH ROW EXECUTE FUNCTION customer_identity_audit_append_only();
             DROP TRIGGER IF EXISTS customer_identity_audit_no_truncate ON customer_identity_audit;
+            CREATE INDEX IF NOT EXISTS customer_identity_audit_member_codes_index
+                ON customer_identity_audit USING gin (string_to_array(member_codes, ' '));
             CREATE TRIGGER customer_identity_audit_no_truncate
                 BEFORE TRUNCATE ON customer_identity_audit
                 FOR EACH STATEMENT EXECUTE FUNCTION customer_identity_audit_append_only();
@@ -141,26 +170,47 @@ class CustomerIdentityAudit(models.Model):
         if buffer is None:
             buffer = cr.precommit.data[BUFFER_KEY] = {}
             cr.precommit.add(self._flush_buffer)
-        names = set(field_names)
-        keys = [(identity_id, None) for identity_id in identity_ids] + [(None, member_id) for member_id in member_ids]
-        for identity_id, member_id in keys or [(None, None)]:
-            buffer.setdefault((identity_id, member_id, channel, self.env.uid, self.env.company.id), set()).update(names)
+        # One entry per channel and request: the values read are the union of what each read asked for.
+        names, identities, members = buffer.setdefault(
+            (channel, self.env.uid, self.env.company.id), (set(), set(), set())
+        )
+        names.update(field_names)
+        identities.update(identity_ids)
+        members.update(member_ids)
 
     def _flush_buffer(self):
+        """One INSERT: an entry per channel (and user), split by the members' company."""
         buffer = self.env.cr.precommit.data.pop(BUFFER_KEY, None)
         if not buffer:
             return
-        rows = [(*key, ",".join(sorted(names))) for key, names in buffer.items()]
+        groups = [
+            (index, channel, uid, company_id, ",".join(sorted(names)), list(identities), list(members))
+            for index, ((channel, uid, company_id), (names, identities, members)) in enumerate(buffer.items())
+        ]
         query = SQL(
-            """INSERT INTO customer_identity_audit
-                   (read_at, member_id, pseudonym, company_id, field_names, channel, user_id)
-               SELECT now() AT TIME ZONE 'UTC', p.id, p.pseudonym, COALESCE(p.company_id, r.company_id),
-                      r.field_names, r.channel, r.uid
-                 FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::int[], %s::int[], %s::varchar[])
-                      AS r(identity_id, member_id, channel, uid, company_id, field_names)
-                 LEFT JOIN customer_identity i ON i.id = r.identity_id
-                 LEFT JOIN res_partner p ON p.id = COALESCE(r.member_id, i.partner_id)""",
-            *(list(column) for column in zip(*rows, strict=True)),
+            """WITH request AS (
+                   SELECT * FROM unnest(%s::int[], %s::varchar[], %s::int[], %s::int[], %s::varchar[])
+                          AS r(grp, channel, uid, company_id, field_names)),
+               member AS (
+                   SELECT g.grp, p.pseudonym, p.company_id
+                     FROM unnest(%s::int[], %s::int[]) AS g(grp, identity_id)
+                     JOIN customer_identity i ON i.id = g.identity_id
+                     JOIN res_partner p ON p.id = i.partner_id
+                    UNION
+                   SELECT g.grp, p.pseudonym, p.company_id
+                     FROM unnest(%s::int[], %s::int[]) AS g(grp, member_id)
+                     JOIN res_partner p ON p.id = g.member_id)
+               INSERT INTO customer_identity_audit
+                      (read_at, company_id, channel, user_id, field_names, member_codes, member_count)
+               SELECT now() AT TIME ZONE 'UTC', COALESCE(m.company_id, r.company_id), r.channel, r.uid,
+                      r.field_names, string_agg(m.pseudonym, ' ' ORDER BY m.pseudonym), count(m.pseudonym)
+                 FROM request r LEFT JOIN member m ON m.grp = r.grp
+                GROUP BY r.grp, COALESCE(m.company_id, r.company_id), r.channel, r.uid, r.field_names""",
+            *(list(column) for column in list(zip(*groups, strict=True))[:5]),
+            [group[0] for group in groups for _ in group[5]],
+            [identity_id for group in groups for identity_id in group[5]],
+            [group[0] for group in groups for _ in group[6]],
+            [member_id for group in groups for member_id in group[6]],
         )
         if self.env.cr.readonly:
             # A read-only route (a replica's cursor) reached identity values: write the audit

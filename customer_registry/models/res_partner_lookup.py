@@ -39,7 +39,7 @@ class ResPartner(models.Model):
                 )
             )
         # One statement: the digest's index finds the members, and the same statement writes the audit
-        # entry (one per member found, or one without a member): no identity value is loaded, nothing
+        # entry (the codes found, or none): no identity value is loaded, nothing
         # is decrypted, and the lookup costs no round trip more than a plain-text one.
         self.flush_model(["active", "registry_erased_at", "name", "pseudonym", "company_id"])
         self.env["customer.identity"].flush_model([f"{kind}_index", "company_id", "partner_id"])
@@ -63,12 +63,14 @@ class ResPartner(models.Model):
                     """WITH found AS (%(found)s),
                             audit AS (
                                 INSERT INTO customer_identity_audit
-                                       (read_at, member_id, pseudonym, company_id, field_names, channel, user_id)
-                                SELECT now() AT TIME ZONE 'UTC', f.id, f.pseudonym, COALESCE(f.company_id, %(company)s),
-                                       %(field)s, 'lookup', %(uid)s
-                                  FROM (SELECT id, pseudonym, company_id FROM found
+                                       (read_at, company_id, field_names, channel, user_id, member_codes, member_count)
+                                SELECT now() AT TIME ZONE 'UTC', COALESCE(f.company_id, %(company)s), %(field)s,
+                                       'lookup', %(uid)s, string_agg(f.pseudonym, ' ' ORDER BY f.pseudonym),
+                                       count(f.pseudonym)
+                                  FROM (SELECT pseudonym, company_id FROM found
                                         UNION ALL
-                                        SELECT NULL, NULL, NULL WHERE NOT EXISTS (SELECT FROM found)) f)
+                                        SELECT NULL, NULL WHERE NOT EXISTS (SELECT FROM found)) f
+                                 GROUP BY COALESCE(f.company_id, %(company)s))
                        SELECT id, name, pseudonym FROM found""",
                     found=found,
                     company=self.env.company.id,

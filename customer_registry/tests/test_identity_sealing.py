@@ -112,7 +112,7 @@ class TestIdentitySealing(RegistryCase):
         self.assertNotIn(other.id, [row["id"] for row in Partner.registry_find_by_contact(PERSON["phone"])])
         self.env.cr.precommit.run()
         entries = self.env["customer.identity.audit"].search([("channel", "=", "lookup")])
-        self.assertEqual(set(entries.mapped("pseudonym")), {member.pseudonym, False})
+        self.assertEqual(set(entries.mapped("member_codes")), {member.pseudonym, False})
         self.assertEqual(entries.user_id, self.cashier)
 
     def test_plain_rows_are_sealed_and_keys_rotated_in_batches(self):
@@ -165,7 +165,7 @@ class TestIdentitySealing(RegistryCase):
         self.assertFalse(member.registry_identity_ids)
         self.assertEqual(stored_places(self.env, [PERSON["email"], PERSON["name"]]), {})
         erasure = self.env["customer.identity.audit"].search(
-            [("channel", "=", "erasure"), ("member_id", "=", member.id)]
+            [("channel", "=", "erasure"), ("member_code", "=", member.pseudonym)]
         )
         self.assertEqual(erasure.field_names, "email,phone")
 
