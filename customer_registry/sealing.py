@@ -39,6 +39,7 @@ PREFIX = "crv"
 # Binds a sealed text to what it is: a value moved to another table or column does not open.
 ASSOCIATED_DATA = b"customer_registry.identity"
 NONCE_SIZE = 12
+TAG_SIZE = 16
 
 
 class SealingError(ValueError):
@@ -103,23 +104,19 @@ FRAMED = "\x01"
 
 
 def _frame(values):
-    """{name: str or None} as one text: names, then each value marked "s" (a string) or empty (None)."""
-    parts = [FRAMED + ",".join(values)]
+    """{name: str or None} as one text: the names, then the values, NUL between them ("" for None).
+
+    An empty string reads back as None, Odoo's empty value. A last part pads
+    the sealed bytes to a multiple of 3, so that the text's base64 has no "="
+    and a thousand texts decode as one (see unseal_columns).
+    """
     for name, value in values.items():
         if value is not None and not isinstance(value, str):
             raise TypeError(f"sealed value {name} is not a string")
-        if value is not None and "\x00" in value:
+        if value and "\x00" in value:
             raise ValueError(f"{name} cannot contain NUL (0x00) characters")
-        parts.append("" if value is None else "s" + value)
-    return "\x00".join(parts)
-
-
-def _unframe(text):
-    if not text.startswith(FRAMED):
-        return json.loads(text)
-    parts = text.split("\x00")
-    names = parts[0][1:].split(",") if parts[0] != FRAMED else []
-    return {name: part[1:] if part else None for name, part in zip(names, parts[1:], strict=True)}
+    data = "\x00".join([FRAMED + ",".join(values), *(value or "" for value in values.values()), ""]).encode()
+    return data + b" " * (-(NONCE_SIZE + len(data) + TAG_SIZE) % 3)
 
 
 def seal(values):
@@ -127,7 +124,7 @@ def seal(values):
     keys = encryption_keys()
     version = next(iter(keys))
     nonce = os.urandom(NONCE_SIZE)
-    data = _frame(values).encode()
+    data = _frame(values)
     sealed = _cipher(keys[version]).encrypt(nonce, data, ASSOCIATED_DATA)
     return f"{PREFIX}{version}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
@@ -141,21 +138,86 @@ def sealed_version(token):
     return int(match.group(1)) if match else 0
 
 
+def _open(token, keys):
+    """The plain bytes sealed in `token`."""
+    head, sep, payload = token.partition(":")
+    version = int(head[len(PREFIX) :]) if sep and head.startswith(PREFIX) and head[len(PREFIX) :].isdigit() else 0
+    key = keys.get(version)
+    if key is None:
+        raise SealingError(f"identity values sealed with key version {version}, which is not configured")
+    try:
+        # URL-safe base64 read by binascii directly: base64.urlsafe_b64decode's copies cost more than the
+        # AES. Not strict: a character changed or dropped changes the bytes, and the tag refuses them.
+        raw = binascii.a2b_base64(payload.replace("-", "+").replace("_", "/"))
+        return _decrypt(key, raw[:NONCE_SIZE], raw[NONCE_SIZE:])
+    except (InvalidTag, binascii.Error, ValueError) as error:
+        raise SealingError(f"identity values sealed with key version {version} do not open with that key") from error
+
+
+def _parse_values(text):
+    """The dict of a plain text: NUL-framed, or JSON as earlier versions sealed it."""
+    if not text.startswith(FRAMED):
+        return json.loads(text)
+    parts = text.split("\x00")
+    names = parts[0][1:].split(",")
+    return {name: part or None for name, part in zip(names, parts[1 : len(names) + 1], strict=True)}
+
+
 def unseal(token, keys=None):
     """The dict sealed in `token`; SealingError when its key is not configured or it was tampered with.
 
     `keys` (from encryption_keys()) saves reading the configuration once per row when opening many.
     """
-    version = sealed_version(token)
-    key = (keys if keys is not None else encryption_keys()).get(version)
-    if key is None:
-        raise SealingError(f"identity values sealed with key version {version}, which is not configured")
+    return _parse_values(_open(token, keys if keys is not None else encryption_keys()).decode())
+
+
+def _open_many(tokens, keys):
+    """The plain texts of `tokens`, decoded from base64 together when they allow it, else one by one.
+
+    Per identity, only the AES-GCM call and a few slices run in Python: reading a
+    thousand identities costs little more than reading them in plain text.
+    """
+    version = sealed_version(tokens[0])
+    prefix = f"{PREFIX}{version}:"
+    start = len(prefix)
+    key = keys.get(version)
+    if key is None or not all(token.startswith(prefix) and token[-1] != "=" for token in tokens):
+        return [_open(token, keys) for token in tokens]
+    sizes = [(len(token) - start) * 3 // 4 for token in tokens]
     try:
-        raw = base64.urlsafe_b64decode(token.split(":", 1)[1])
-        data = _decrypt(key, raw[:NONCE_SIZE], raw[NONCE_SIZE:])
+        raw = binascii.a2b_base64("".join([token[start:] for token in tokens]).replace("-", "+").replace("_", "/"))
+        if len(raw) != sum(sizes):  # a token whose base64 does not decode on its own
+            return [_open(token, keys) for token in tokens]
+        decrypt = _cipher(key).decrypt
+        texts, position = [], 0
+        for size in sizes:
+            end = position + size
+            texts.append(
+                decrypt(raw[position : position + NONCE_SIZE], raw[position + NONCE_SIZE : end], ASSOCIATED_DATA)
+            )
+            position = end
     except (InvalidTag, binascii.Error, ValueError) as error:
         raise SealingError(f"identity values sealed with key version {version} do not open with that key") from error
-    return _unframe(data.decode())
+    return texts
+
+
+def unseal_columns(tokens, names):
+    """{name: [value of each token]} for the values `names` sealed in `tokens`, opened in one pass.
+
+    A thousand identities read at once: the texts are split together and the
+    values gathered a column at a time. A name a token does not hold reads None.
+    """
+    if not tokens:
+        return {name: [] for name in names}
+    texts = _open_many(tokens, encryption_keys())
+    header = (FRAMED + ",".join(names)).encode()
+    width = len(names) + 2  # the names, the values, the padding
+    if all(text.startswith(header + b"\x00") and text.count(b"\x00") == width - 1 for text in texts):
+        parts = b"\x00".join(texts).decode().split("\x00")
+        return {name: [value or None for value in parts[index + 1 :: width]] for index, name in enumerate(names)}
+    # Sealed by an earlier version (JSON), or with other names: one at a time.
+    rows = [_parse_values(text.decode()) for text in texts]
+    return {name: [row.get(name) for row in rows] for name in names}
 
 
 def normalize_email(value):

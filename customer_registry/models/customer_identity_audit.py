@@ -114,6 +114,9 @@ class CustomerIdentityAudit(models.Model):
                 BEFORE UPDATE OR DELETE ON customer_identity_audit
                 FOR EACH ROW EXECUTE FUNCTION customer_identity_audit_append_only();
             DROP TRIGGER IF EXISTS customer_identity_audit_no_truncate ON customer_identity_audit;
+            -- The codes of a long list are stored as they are: compressing them at each read's INSERT
+            -- costs more time than the space it saves.
+            ALTER TABLE customer_identity_audit ALTER COLUMN member_codes SET STORAGE EXTERNAL;
             CREATE INDEX IF NOT EXISTS customer_identity_audit_member_codes_index
                 ON customer_identity_audit USING gin (string_to_array(member_codes, ' '));
             CREATE TRIGGER customer_identity_audit_no_truncate
@@ -159,58 +162,46 @@ class CustomerIdentityAudit(models.Model):
     # Buffering: at most one INSERT per request, whatever was read.
 
     @api.model
-    def _record(self, field_names, channel, identity_ids=(), member_ids=()):
-        """Note that these identities' (or members') `field_names` were read; written once, at commit.
+    def _record(self, field_names, channel, codes=None):
+        """Note that `field_names` of the members `codes` ({company id: [card codes]}) were read.
 
-        Nothing is queried here: the flush's single INSERT finds each member's
-        code and company. A lookup that found nobody is recorded without a member.
+        Written once, at commit: one entry per channel (and the members'
+        company), whatever the request read. No codes: a lookup that found
+        nobody, recorded in the current company.
         """
         cr = self.env.cr
         buffer = cr.precommit.data.get(BUFFER_KEY)
         if buffer is None:
             buffer = cr.precommit.data[BUFFER_KEY] = {}
             cr.precommit.add(self._flush_buffer)
-        # One entry per channel and request: the values read are the union of what each read asked for.
-        names, identities, members = buffer.setdefault(
-            (channel, self.env.uid, self.env.company.id), (set(), set(), set())
-        )
-        names.update(field_names)
-        identities.update(identity_ids)
-        members.update(member_ids)
+        for company_id, company_codes in (codes or {self.env.company.id: []}).items():
+            key = (channel, self.env.uid, company_id or self.env.company.id)
+            names, members = buffer.setdefault(key, (set(), set()))
+            names.update(field_names)
+            members.update(filter(None, company_codes))
+
+    @api.model
+    def _record_members(self, field_names, channel, members):
+        """`_record` for members (res.partner) rather than their identities."""
+        codes = {}
+        for member in members.sudo():
+            codes.setdefault(member.company_id.id, []).append(member.pseudonym)
+        self._record(field_names, channel, codes)
 
     def _flush_buffer(self):
-        """One INSERT: an entry per channel (and user), split by the members' company."""
         buffer = self.env.cr.precommit.data.pop(BUFFER_KEY, None)
         if not buffer:
             return
-        groups = [
-            (index, channel, uid, company_id, ",".join(sorted(names)), list(identities), list(members))
-            for index, ((channel, uid, company_id), (names, identities, members)) in enumerate(buffer.items())
+        rows = [
+            (channel, uid, company_id, ",".join(sorted(names)), " ".join(sorted(codes)) or None, len(codes))
+            for (channel, uid, company_id), (names, codes) in buffer.items()
         ]
         query = SQL(
-            """WITH request AS (
-                   SELECT * FROM unnest(%s::int[], %s::varchar[], %s::int[], %s::int[], %s::varchar[])
-                          AS r(grp, channel, uid, company_id, field_names)),
-               member AS (
-                   SELECT g.grp, p.pseudonym, p.company_id
-                     FROM unnest(%s::int[], %s::int[]) AS g(grp, identity_id)
-                     JOIN customer_identity i ON i.id = g.identity_id
-                     JOIN res_partner p ON p.id = i.partner_id
-                    UNION
-                   SELECT g.grp, p.pseudonym, p.company_id
-                     FROM unnest(%s::int[], %s::int[]) AS g(grp, member_id)
-                     JOIN res_partner p ON p.id = g.member_id)
-               INSERT INTO customer_identity_audit
-                      (read_at, company_id, channel, user_id, field_names, member_codes, member_count)
-               SELECT now() AT TIME ZONE 'UTC', COALESCE(m.company_id, r.company_id), r.channel, r.uid,
-                      r.field_names, string_agg(m.pseudonym, ' ' ORDER BY m.pseudonym), count(m.pseudonym)
-                 FROM request r LEFT JOIN member m ON m.grp = r.grp
-                GROUP BY r.grp, COALESCE(m.company_id, r.company_id), r.channel, r.uid, r.field_names""",
-            *(list(column) for column in list(zip(*groups, strict=True))[:5]),
-            [group[0] for group in groups for _ in group[5]],
-            [identity_id for group in groups for identity_id in group[5]],
-            [group[0] for group in groups for _ in group[6]],
-            [member_id for group in groups for member_id in group[6]],
+            """INSERT INTO customer_identity_audit
+                      (read_at, channel, user_id, company_id, field_names, member_codes, member_count)
+               SELECT now() AT TIME ZONE 'UTC', *
+                 FROM unnest(%s::varchar[], %s::int[], %s::int[], %s::varchar[], %s::text[], %s::int[])""",
+            *(list(column) for column in zip(*rows, strict=True)),
         )
         if self.env.cr.readonly:
             # A read-only route (a replica's cursor) reached identity values: write the audit

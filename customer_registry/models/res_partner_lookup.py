@@ -55,8 +55,12 @@ class ResPartner(models.Model):
         if self.env.cr.readonly:
             # A read-only cursor cannot write the entry: the audit's buffer writes it beside the request.
             self.env.cr.execute(found)
-            rows = [row[:3] for row in self.env.cr.fetchall()]
-            self.env["customer.identity.audit"]._record([kind], "lookup", member_ids=[row[0] for row in rows])
+            found_rows = self.env.cr.fetchall()
+            rows = [row[:3] for row in found_rows]
+            codes = {}
+            for _id, _name, code, company_id in found_rows:
+                codes.setdefault(company_id, []).append(code)
+            self.env["customer.identity.audit"]._record([kind], "lookup", codes)
         else:
             self.env.cr.execute(
                 SQL(
