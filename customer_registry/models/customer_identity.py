@@ -1,6 +1,7 @@
 import logging
 import re
 import unicodedata
+from datetime import date
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -291,7 +292,7 @@ class CustomerIdentity(models.Model):
         for name, values in columns.items():
             field = self._fields[name]
             if field.type == "date":
-                values = [fields.Date.to_date(value) for value in values]
+                values = [value and date.fromisoformat(value) for value in values]
             cache = field._get_cache(self.env)
             dirty_ids = dirty.get(field)
             if dirty_ids:
