@@ -4,7 +4,7 @@
     "name": "Customer Registry",
     "summary": "Pseudonymous customer register for Point of Sale: card codes, "
     "profile, consents, personal data kept apart",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Sales/Point of Sale",
     "website": "https://github.com/customer-registry/customer_registry",
     "author": "customer_registry contributors",

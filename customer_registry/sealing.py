@@ -11,9 +11,12 @@ print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`` prints.
 An identity's values are sealed together, once per row, with AES-256-GCM from
 the ``cryptography`` package (one decryption per identity read, not one per
 field); the sealed text starts with the key version (``crv3:``), so a row knows
-which key sealed it. The blind index is HMAC-SHA256 of the normalised value
-under the index key: equal inputs give equal digests, and without the key a
-digest tells nothing about the phone number or address behind it.
+which key sealed it. Inside, the values are framed by NUL characters (which no
+PostgreSQL text holds): a thousand identities open in a fraction of what JSON
+parsing cost. Texts sealed as JSON by earlier versions still open.
+
+The blind index is HMAC-SHA256 of the normalised value under the index key:
+equal inputs give equal digests, and without the key a digest tells nothing about the phone number or address behind it.
 """
 
 import base64
@@ -21,10 +24,12 @@ import binascii
 import functools
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import re
 
+import cryptography
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -36,6 +41,7 @@ PREFIX = "crv"
 # Binds a sealed text to what it is: a value moved to another table or column does not open.
 ASSOCIATED_DATA = b"customer_registry.identity"
 NONCE_SIZE = 12
+TAG_SIZE = 16
 
 
 class SealingError(ValueError):
@@ -84,6 +90,17 @@ def current_index_version():
     return next(iter(index_keys()), 0)
 
 
+# cryptography before 45 (3.4.8 is what Odoo 19 pins on Python 3.11) sets an OpenSSL context up at
+# each AESGCM call: about 19 us, against under 1 us from 45 on (measured here, see the README).
+FAST_CRYPTOGRAPHY = "45"
+
+
+def slow_cryptography():
+    """The installed cryptography's version when it opens sealed texts slowly, else ""."""
+    major = cryptography.__version__.split(".", 1)[0]
+    return cryptography.__version__ if major.isdigit() and int(major) < int(FAST_CRYPTOGRAPHY) else ""
+
+
 @functools.lru_cache(maxsize=8)
 def _cipher(key):
     return AESGCM(key)
@@ -95,12 +112,32 @@ def _decrypt(key, nonce, sealed):
     return _cipher(key).decrypt(nonce, sealed, ASSOCIATED_DATA)
 
 
+# First byte of a sealed text framed by NUL characters (earlier texts are JSON, starting with "{").
+FRAMED = "\x01"
+
+
+def _frame(values):
+    """{name: str or None} as one text: the names, then the values, NUL between them ("" for None).
+
+    An empty string reads back as None, Odoo's empty value. A last part pads
+    the sealed bytes to a multiple of 3, so that the text's base64 has no "="
+    and a thousand texts decode as one (see unseal_columns).
+    """
+    for name, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"sealed value {name} is not a string")
+        if value and "\x00" in value:
+            raise ValueError(f"{name} cannot contain NUL (0x00) characters")
+    data = "\x00".join([FRAMED + ",".join(values), *(value or "" for value in values.values()), ""]).encode()
+    return data + b" " * (-(NONCE_SIZE + len(data) + TAG_SIZE) % 3)
+
+
 def seal(values):
-    """The dict `values` (JSON-serialisable) sealed with the current key."""
+    """The dict `values` ({name: str or None}) sealed with the current key."""
     keys = encryption_keys()
     version = next(iter(keys))
     nonce = os.urandom(NONCE_SIZE)
-    data = json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
+    data = _frame(values)
     sealed = _cipher(keys[version]).encrypt(nonce, data, ASSOCIATED_DATA)
     return f"{PREFIX}{version}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
@@ -114,21 +151,85 @@ def sealed_version(token):
     return int(match.group(1)) if match else 0
 
 
+def _open(token, keys):
+    """The plain bytes sealed in `token`."""
+    head, sep, payload = token.partition(":")
+    version = int(head[len(PREFIX) :]) if sep and head.startswith(PREFIX) and head[len(PREFIX) :].isdigit() else 0
+    key = keys.get(version)
+    if key is None:
+        raise SealingError(f"identity values sealed with key version {version}, which is not configured")
+    try:
+        # URL-safe base64 read by binascii directly: base64.urlsafe_b64decode's copies cost more than the
+        # AES. Not strict: a character changed or dropped changes the bytes, and the tag refuses them.
+        raw = binascii.a2b_base64(payload.replace("-", "+").replace("_", "/"))
+        return _decrypt(key, raw[:NONCE_SIZE], raw[NONCE_SIZE:])
+    except (InvalidTag, binascii.Error, ValueError) as error:
+        raise SealingError(f"identity values sealed with key version {version} do not open with that key") from error
+
+
+def _parse_values(text):
+    """The dict of a plain text: NUL-framed, or JSON as earlier versions sealed it."""
+    if not text.startswith(FRAMED):
+        return json.loads(text)
+    parts = text.split("\x00")
+    names = parts[0][1:].split(",")
+    return {name: part or None for name, part in zip(names, parts[1 : len(names) + 1], strict=True)}
+
+
 def unseal(token, keys=None):
     """The dict sealed in `token`; SealingError when its key is not configured or it was tampered with.
 
     `keys` (from encryption_keys()) saves reading the configuration once per row when opening many.
     """
-    version = sealed_version(token)
-    key = (keys if keys is not None else encryption_keys()).get(version)
-    if key is None:
-        raise SealingError(f"identity values sealed with key version {version}, which is not configured")
+    return _parse_values(_open(token, keys if keys is not None else encryption_keys()).decode())
+
+
+def _open_many(tokens, keys):
+    """The plain texts of `tokens`, decoded from base64 together when they allow it, else one by one.
+
+    Per identity, only the AES-GCM call runs in Python: reading a thousand
+    identities costs little more than reading them in plain text.
+    """
+    version = sealed_version(tokens[0])
+    prefix = f"{PREFIX}{version}:"
+    key = keys.get(version)
+    joined = "".join(tokens)
+    # Every token under this key (":" is not a base64 character: one prefix per token) and unpadded.
+    if key is None or joined.count(prefix) != len(tokens) or "=" in joined:
+        return [_open(token, keys) for token in tokens]
+    sizes = [(size - len(prefix)) * 3 // 4 for size in map(len, tokens)]
     try:
-        raw = base64.urlsafe_b64decode(token.split(":", 1)[1])
-        data = _decrypt(key, raw[:NONCE_SIZE], raw[NONCE_SIZE:])
+        raw = binascii.a2b_base64(joined.replace(prefix, "").replace("-", "+").replace("_", "/"))
+        if len(raw) != sum(sizes):  # a token whose base64 does not decode on its own
+            return [_open(token, keys) for token in tokens]
+        decrypt = _cipher(key).decrypt
+        return [
+            decrypt(raw[end - size : end - size + NONCE_SIZE], raw[end - size + NONCE_SIZE : end], ASSOCIATED_DATA)
+            for size, end in zip(sizes, itertools.accumulate(sizes), strict=True)
+        ]
     except (InvalidTag, binascii.Error, ValueError) as error:
         raise SealingError(f"identity values sealed with key version {version} do not open with that key") from error
-    return json.loads(data)
+
+
+def unseal_columns(tokens, names):
+    """{name: [value of each token]} for the values `names` sealed in `tokens`, opened in one pass.
+
+    A thousand identities read at once: the texts are split together and the
+    values gathered a column at a time. A name a token does not hold reads None.
+    """
+    if not tokens:
+        return {name: [] for name in names}
+    texts = _open_many(tokens, encryption_keys())
+    header = FRAMED + ",".join(names)
+    width = len(names) + 2  # the names, the values, the padding
+    parts = b"\x00".join(texts).decode().split("\x00")
+    # Values hold no NUL (seal refuses them): texts framed with these names have `width` parts each,
+    # so every text is one of them when the parts add up and each text's first part is the names.
+    if len(parts) == width * len(texts) and parts[::width].count(header) == len(texts):
+        return {name: [value or None for value in parts[index + 1 :: width]] for index, name in enumerate(names)}
+    # Sealed by an earlier version (JSON), or with other names: one at a time.
+    rows = [_parse_values(text.decode()) for text in texts]
+    return {name: [row.get(name) for row in rows] for name in names}
 
 
 def normalize_email(value):

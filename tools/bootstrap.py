@@ -14,7 +14,9 @@ ODOO_SRC names a source tree):
 4. Odoo's requirements, with the constraint 'setuptools<70' (some of its pinned
    packages build with pkg_resources), the optional packages the demo needs
    (ODOO_EXTRAS), and Odoo made importable in the virtualenv;
-5. the test requirements (tools/test and CI only).
+5. the addon's own requirements (requirements.txt: a cryptography newer than
+   Odoo's pin for Python 3.11, and the pyOpenSSL and urllib3 that go with it);
+6. the test requirements (tools/test and CI only).
 
 Each finished step is recorded in the virtualenv, so a second run reuses them in
 a second or two; a failing step says which it was, and running the command
@@ -181,9 +183,11 @@ def ensure(need_tests=False, need_browser=False):
     odoo_src_env = os.environ.get("ODOO_SRC")
     wanted_src = str(Path(odoo_src_env).resolve()) if odoo_src_env else f"clone:{ODOO_REVISION}"
     test_requirements = _sha256(REPO / "requirements-test.txt")
+    addon_requirements = _sha256(REPO / "requirements.txt")
     if (
         state.get("odoo_from") == wanted_src
         and state.get("odoo_requirements")
+        and state.get("addon_requirements") == addon_requirements
         and (not need_tests or state.get("test_requirements") == test_requirements)
     ):
         return python
@@ -193,6 +197,7 @@ def ensure(need_tests=False, need_browser=False):
         ("virtualenv", lambda: _make_venv(venv)),
         ("Odoo source", None),
         ("Odoo requirements", None),
+        ("addon requirements", None),
         ("test requirements", None),
     ]
     if not need_tests:
@@ -206,6 +211,14 @@ def ensure(need_tests=False, need_browser=False):
                 src, outcome = odoo_source()
             elif name == "Odoo requirements":
                 outcome = _odoo_requirements(python, venv, src, state, wanted_src)
+            elif name == "addon requirements":
+                if state.get("addon_requirements") == addon_requirements:
+                    outcome = "present"
+                else:
+                    _pip(python, "-r", str(REPO / "requirements.txt"))
+                    state["addon_requirements"] = addon_requirements
+                    _save_state(venv, state)
+                    outcome = "installed"
             elif name == "test requirements":
                 if state.get("test_requirements") == test_requirements:
                     outcome = "present"
@@ -254,6 +267,7 @@ def _odoo_requirements(python, venv, src, state, wanted_src):
         ).stdout.strip()
         Path(purelib, "customer_registry-odoo.pth").write_text(f"{src}\n")
         state.update(odoo_from=wanted_src, odoo_requirements=digest, odoo_src=str(src))
+        state.pop("addon_requirements", None)  # Odoo's pins put back its cryptography: upgrade it again
         _save_state(venv, state)
         outcome = f"installed from {requirements}"
     else:

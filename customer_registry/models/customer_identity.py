@@ -1,6 +1,7 @@
 import logging
 import re
 import unicodedata
+from datetime import date
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -184,7 +185,8 @@ class CustomerIdentity(models.Model):
         check_company=True,
         domain=[("is_registry_member", "=", True)],
     )
-    pseudonym = fields.Char(related="partner_id.pseudonym")
+    # Stored beside the identity: the audit of a read names the codes read without a query more.
+    pseudonym = fields.Char(related="partner_id.pseudonym", store=True)
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     legal_name = SealedChar()
     email = SealedChar()
@@ -251,12 +253,21 @@ class CustomerIdentity(models.Model):
 
     def _fetch_query(self, query, fields):
         sealed = [field for field in fields if getattr(field, "sealed", False)]
-        token_field = self._fields["sealed_values"]
-        if sealed and token_field not in fields:
-            fields = [*fields, token_field]
-        records = super()._fetch_query(query, fields)
-        if sealed:
-            records._unseal_into_cache()
+        if not sealed:
+            return super()._fetch_query(query, fields)
+        # The sealed text, and what the read's audit entry names (the code, the company).
+        extra = [self._fields[name] for name in ("sealed_values", "pseudonym", "company_id")]
+        if not sealing.current_version():
+            records = super()._fetch_query(query, OrderedSet([*fields, *extra]))
+        else:
+            # Sealed rows keep their plain columns empty: fetch the sealed text instead, and the
+            # columns only of rows not sealed yet (before the key-rotation command has run).
+            records = super()._fetch_query(query, OrderedSet([*(f for f in fields if f not in sealed), *extra]))
+            tokens = self._fields["sealed_values"]._get_cache(self.env)
+            plain = records.browse([record_id for record_id in records._ids if not tokens.get(record_id)])
+            if plain:
+                super(CustomerIdentity, plain)._fetch_query(plain._as_query(ordered=False), sealed)
+        records._unseal_into_cache()
         return records
 
     def _unseal_into_cache(self):
@@ -266,28 +277,33 @@ class CustomerIdentity(models.Model):
         fetch does not overwrite them either.
         """
         tokens = self._fields["sealed_values"]._get_cache(self.env)
+        ids = [record_id for record_id in self._ids if tokens.get(record_id)]
+        try:
+            columns = sealing.unseal_columns([tokens[record_id] for record_id in ids], SEALED_FIELDS)
+        except sealing.SealingError as error:
+            raise UserError(
+                self.env._(
+                    "This member's identity is encrypted and cannot be read: %s. Configure the key "
+                    "(customer_registry_keys) in the Odoo configuration file.",
+                    error,
+                )
+            ) from error
         dirty = self.env.transaction.field_dirty
-        sealed_fields = [self._fields[name] for name in SEALED_FIELDS]
-        caches = [(field, field._get_cache(self.env), dirty.get(field, ())) for field in sealed_fields]
-        keys = sealing.encryption_keys()
-        for record_id in self._ids:
-            token = tokens.get(record_id)
-            if not token:
-                continue
-            try:
-                values = sealing.unseal(token, keys)
-            except sealing.SealingError as error:
-                raise UserError(
-                    self.env._(
-                        "This member's identity is encrypted and cannot be read: %s. Configure the key "
-                        "(customer_registry_keys) in the Odoo configuration file.",
-                        error,
-                    )
-                ) from error
-            for field, cache, dirty_ids in caches:
-                if record_id not in dirty_ids:
-                    value = values.get(field.name)
-                    cache[record_id] = None if value is None else field.convert_to_cache(value, self, validate=False)
+        for name, values in columns.items():
+            field = self._fields[name]
+            if field.type == "date":
+                values = [value and date.fromisoformat(value) for value in values]
+            cache = field._get_cache(self.env)
+            dirty_ids = dirty.get(field)
+            if dirty_ids:
+                cache.update(
+                    (record_id, value)
+                    for record_id, value in zip(ids, values, strict=True)
+                    if record_id not in dirty_ids
+                )
+            else:
+                # Strings as sealed: Char and Html values are cached as they are, None for empty.
+                cache.update(zip(ids, values, strict=True))
 
     def _registry_reseal(self):
         """Seal (or re-seal under the current key) and re-index these identities, emptying their plain columns."""
@@ -397,7 +413,23 @@ class CustomerIdentity(models.Model):
         """Record that these identities' `field_names` were read (buffered, written at commit)."""
         audited = AUDITED_FIELDS.intersection(field_names)
         if self and audited:
-            self.env["customer.identity.audit"]._record(audited, channel or request_channel(), identity_ids=self.ids)
+            self.env["customer.identity.audit"]._record(audited, channel or request_channel(), self._registry_codes())
+
+    def _registry_codes(self):
+        """{company id: [card codes]} of these identities, from the cache the read filled (no query then)."""
+        names = ("pseudonym", "company_id")
+        codes, companies = (self._fields[name]._get_cache(self.env) for name in names)
+        ids = self._ids
+        if not (codes.keys() >= set(ids) and companies.keys() >= set(ids)):
+            self.sudo().fetch(names)
+        company_ids = list(map(companies.__getitem__, ids))
+        member_codes = list(map(codes.__getitem__, ids))
+        if len(set(company_ids)) == 1:
+            return {company_ids[0]: member_codes}
+        by_company = {}
+        for company_id, code in zip(company_ids, member_codes, strict=True):
+            by_company.setdefault(company_id, []).append(code)
+        return by_company
 
     def _read_format(self, fnames, load="_classic_read"):
         result = super()._read_format(fnames, load)

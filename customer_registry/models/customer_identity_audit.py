@@ -43,16 +43,48 @@ class CustomerIdentityAudit(models.Model):
     _name = "customer.identity.audit"
     _description = "Identity Read Audit"
     _order = "read_at desc, id desc"
-    _rec_name = "pseudonym"
+    _rec_name = "member_codes"
     _log_access = False
 
     read_at = fields.Datetime(string="Read On", required=True, readonly=True, index=True)
     user_id = fields.Many2one("res.users", string="Read By", required=True, readonly=True, ondelete="restrict")
-    pseudonym = fields.Char(string="Member Code", readonly=True, index=True)
-    member_id = fields.Many2one("res.partner", readonly=True, ondelete="set null", index=True)
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    # The codes of the members read in the request (sorted, separated by spaces): an entry per request,
+    # not per member, keeps the audit of a list of a thousand members one row. Found by code through a
+    # GIN index on the codes as an array (see init); no link to the person, who may be erased since.
+    member_codes = fields.Text(string="Member Codes", readonly=True)
+    member_count = fields.Integer(string="Members Read", readonly=True)
+    member_code = fields.Char(
+        string="Member Code",
+        compute="_compute_member_code",
+        search="_search_member_code",
+        help="Entries that read this member's values (the member's exact card code).",
+    )
     field_names = fields.Char(string="Values Read", readonly=True)
-    channel = fields.Selection(AUDIT_CHANNELS, required=True, readonly=True, index=True)
+    channel = fields.Selection(AUDIT_CHANNELS, required=True, readonly=True)
+
+    @api.depends("member_codes")
+    def _compute_member_code(self):
+        for entry in self:
+            entry.member_code = entry.member_codes
+
+    def _search_member_code(self, operator, value):
+        if operator not in ("=", "in"):
+            return NotImplemented
+        codes = [code.strip() for code in (value if operator == "in" else [value]) if isinstance(code, str)]
+        codes = [code for code in codes if code]
+        if not codes:
+            return [("id", "=", False)]
+        return [
+            (
+                "id",
+                "in",
+                SQL(
+                    "SELECT id FROM customer_identity_audit WHERE string_to_array(member_codes, ' ') && %s::text[]",
+                    codes,
+                ),
+            )
+        ]
 
     def init(self):
         result = super().init()
@@ -64,11 +96,6 @@ class CustomerIdentityAudit(models.Model):
                 IF TG_OP = 'TRUNCATE' THEN
                     RAISE EXCEPTION 'customer_identity_audit is append-only: TRUNCATE refused'
                         USING ERRCODE = 'check_violation';
-                END IF;
-                -- A deleted member's link is nulled by its foreign key; nothing else changes.
-                IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 AND NEW.member_id IS NULL
-                   AND (to_jsonb(NEW) - 'member_id') = (to_jsonb(OLD) - 'member_id') THEN
-                    RETURN NEW;
                 END IF;
                 -- The retention purge, and only for entries past their company's retention.
                 IF TG_OP = 'DELETE' AND current_setting(%(setting)s, true) = 'on' AND EXISTS (
@@ -87,6 +114,11 @@ class CustomerIdentityAudit(models.Model):
                 BEFORE UPDATE OR DELETE ON customer_identity_audit
                 FOR EACH ROW EXECUTE FUNCTION customer_identity_audit_append_only();
             DROP TRIGGER IF EXISTS customer_identity_audit_no_truncate ON customer_identity_audit;
+            -- The codes of a long list are stored as they are: compressing them at each read's INSERT
+            -- costs more time than the space it saves.
+            ALTER TABLE customer_identity_audit ALTER COLUMN member_codes SET STORAGE EXTERNAL;
+            CREATE INDEX IF NOT EXISTS customer_identity_audit_member_codes_index
+                ON customer_identity_audit USING gin (string_to_array(member_codes, ' '));
             CREATE TRIGGER customer_identity_audit_no_truncate
                 BEFORE TRUNCATE ON customer_identity_audit
                 FOR EACH STATEMENT EXECUTE FUNCTION customer_identity_audit_append_only();
@@ -130,36 +162,45 @@ class CustomerIdentityAudit(models.Model):
     # Buffering: at most one INSERT per request, whatever was read.
 
     @api.model
-    def _record(self, field_names, channel, identity_ids=(), member_ids=()):
-        """Note that these identities' (or members') `field_names` were read; written once, at commit.
+    def _record(self, field_names, channel, codes=None):
+        """Note that `field_names` of the members `codes` ({company id: [card codes]}) were read.
 
-        Nothing is queried here: the flush's single INSERT finds each member's
-        code and company. A lookup that found nobody is recorded without a member.
+        Written once, at commit: one entry per channel (and the members'
+        company), whatever the request read. No codes: a lookup that found
+        nobody, recorded in the current company.
         """
         cr = self.env.cr
         buffer = cr.precommit.data.get(BUFFER_KEY)
         if buffer is None:
             buffer = cr.precommit.data[BUFFER_KEY] = {}
             cr.precommit.add(self._flush_buffer)
-        names = set(field_names)
-        keys = [(identity_id, None) for identity_id in identity_ids] + [(None, member_id) for member_id in member_ids]
-        for identity_id, member_id in keys or [(None, None)]:
-            buffer.setdefault((identity_id, member_id, channel, self.env.uid, self.env.company.id), set()).update(names)
+        for company_id, company_codes in (codes or {self.env.company.id: []}).items():
+            key = (channel, self.env.uid, company_id or self.env.company.id)
+            names, members = buffer.setdefault(key, (set(), set()))
+            names.update(field_names)
+            members.update(filter(None, company_codes))
+
+    @api.model
+    def _record_members(self, field_names, channel, members):
+        """`_record` for members (res.partner) rather than their identities."""
+        codes = {}
+        for member in members.sudo():
+            codes.setdefault(member.company_id.id, []).append(member.pseudonym)
+        self._record(field_names, channel, codes)
 
     def _flush_buffer(self):
         buffer = self.env.cr.precommit.data.pop(BUFFER_KEY, None)
         if not buffer:
             return
-        rows = [(*key, ",".join(sorted(names))) for key, names in buffer.items()]
+        rows = [
+            (channel, uid, company_id, ",".join(sorted(names)), " ".join(sorted(codes)) or None, len(codes))
+            for (channel, uid, company_id), (names, codes) in buffer.items()
+        ]
         query = SQL(
             """INSERT INTO customer_identity_audit
-                   (read_at, member_id, pseudonym, company_id, field_names, channel, user_id)
-               SELECT now() AT TIME ZONE 'UTC', p.id, p.pseudonym, COALESCE(p.company_id, r.company_id),
-                      r.field_names, r.channel, r.uid
-                 FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::int[], %s::int[], %s::varchar[])
-                      AS r(identity_id, member_id, channel, uid, company_id, field_names)
-                 LEFT JOIN customer_identity i ON i.id = r.identity_id
-                 LEFT JOIN res_partner p ON p.id = COALESCE(r.member_id, i.partner_id)""",
+                      (read_at, channel, user_id, company_id, field_names, member_codes, member_count)
+               SELECT now() AT TIME ZONE 'UTC', *
+                 FROM unnest(%s::varchar[], %s::int[], %s::int[], %s::varchar[], %s::text[], %s::int[])""",
             *(list(column) for column in zip(*rows, strict=True)),
         )
         if self.env.cr.readonly:

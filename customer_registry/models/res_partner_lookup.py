@@ -38,40 +38,39 @@ class ResPartner(models.Model):
                     "Odoo configuration file): ask your administrator."
                 )
             )
-        # One statement: the digest's index finds the members, and the same statement writes the audit
-        # entry (one per member found, or one without a member): no identity value is loaded, nothing
-        # is decrypted, and the lookup costs no round trip more than a plain-text one.
         self.flush_model(["active", "registry_erased_at", "name", "pseudonym", "company_id"])
         self.env["customer.identity"].flush_model([f"{kind}_index", "company_id", "partner_id"])
+        company = self.env.company.id
         found = SQL(
-            """SELECT p.id, p.name, p.pseudonym, p.company_id
+            """SELECT p.id, p.name, p.pseudonym
                  FROM customer_identity i JOIN res_partner p ON p.id = i.partner_id
                 WHERE i.%s = ANY(%s) AND i.company_id = %s AND p.active AND p.registry_erased_at IS NULL
-                LIMIT 10""",
+                ORDER BY p.id LIMIT 10""",
             SQL.identifier(f"{kind}_index"),
             sealing.blind_index_candidates(kind, value),
-            self.env.company.id,
+            company,
         )
         if self.env.cr.readonly:
             # A read-only cursor cannot write the entry: the audit's buffer writes it beside the request.
             self.env.cr.execute(found)
-            rows = [row[:3] for row in self.env.cr.fetchall()]
-            self.env["customer.identity.audit"]._record([kind], "lookup", member_ids=[row[0] for row in rows])
+            rows = self.env.cr.fetchall()
+            self.env["customer.identity.audit"]._record([kind], "lookup", {company: [row[2] for row in rows]})
         else:
+            # One statement: the digest's index finds the members and the same statement writes the audit
+            # entry (the codes found, or none). No identity value is loaded, nothing is decrypted, and the
+            # lookup costs no round trip more than a plain-text one.
             self.env.cr.execute(
                 SQL(
                     """WITH found AS (%(found)s),
                             audit AS (
                                 INSERT INTO customer_identity_audit
-                                       (read_at, member_id, pseudonym, company_id, field_names, channel, user_id)
-                                SELECT now() AT TIME ZONE 'UTC', f.id, f.pseudonym, COALESCE(f.company_id, %(company)s),
-                                       %(field)s, 'lookup', %(uid)s
-                                  FROM (SELECT id, pseudonym, company_id FROM found
-                                        UNION ALL
-                                        SELECT NULL, NULL, NULL WHERE NOT EXISTS (SELECT FROM found)) f)
+                                       (read_at, company_id, field_names, channel, user_id, member_codes, member_count)
+                                SELECT now() AT TIME ZONE 'UTC', %(company)s, %(field)s, 'lookup', %(uid)s,
+                                       string_agg(pseudonym, ' ' ORDER BY pseudonym), count(pseudonym)
+                                  FROM found)
                        SELECT id, name, pseudonym FROM found""",
                     found=found,
-                    company=self.env.company.id,
+                    company=company,
                     field=kind,
                     uid=self.env.uid,
                 )

@@ -77,8 +77,8 @@ class ResPartner(models.Model):
         if not members:
             return
         identities = members._registry_identity()
-        # The identities are deleted below: the audit is keyed by member.
-        self.env["customer.identity.audit"]._record(["email", "phone"], "erasure", member_ids=identities.partner_id.ids)
+        # The identities are deleted below: the audit names the members' codes, which stay.
+        self.env["customer.identity.audit"]._record_members(["email", "phone"], "erasure", identities.partner_id)
         traces = {
             member.id: [v for v in (identity.email, identity.phone) if v]
             for member, identity in ((i.partner_id, i) for i in identities)

@@ -112,7 +112,7 @@ class TestIdentitySealing(RegistryCase):
         self.assertNotIn(other.id, [row["id"] for row in Partner.registry_find_by_contact(PERSON["phone"])])
         self.env.cr.precommit.run()
         entries = self.env["customer.identity.audit"].search([("channel", "=", "lookup")])
-        self.assertEqual(set(entries.mapped("pseudonym")), {member.pseudonym, False})
+        self.assertEqual(set(entries.mapped("member_codes")), {member.pseudonym, False})
         self.assertEqual(entries.user_id, self.cashier)
 
     def test_plain_rows_are_sealed_and_keys_rotated_in_batches(self):
@@ -165,7 +165,7 @@ class TestIdentitySealing(RegistryCase):
         self.assertFalse(member.registry_identity_ids)
         self.assertEqual(stored_places(self.env, [PERSON["email"], PERSON["name"]]), {})
         erasure = self.env["customer.identity.audit"].search(
-            [("channel", "=", "erasure"), ("member_id", "=", member.id)]
+            [("channel", "=", "erasure"), ("member_code", "=", member.pseudonym)]
         )
         self.assertEqual(erasure.field_names, "email,phone")
 
@@ -204,3 +204,52 @@ class TestIdentitySealing(RegistryCase):
         for thread in threads:
             thread.join()
         self.assertEqual(results, [values] * 4)
+
+    def test_a_list_of_sealed_and_plain_identities_reads_every_value(self):
+        """One read of many identities: sealed rows open together, rows not sealed yet read their columns."""
+        plain_identity = self.identity  # enrolled before any key: plain columns
+        members = [
+            self.create_member(email=f"qlist{index}@example.com", phone=f"+47 9000000{index}") for index in range(5)
+        ]
+        identities = plain_identity | self.env["res.partner"].concat(*members).registry_identity_ids
+        self.env.flush_all()
+        self.env.invalidate_all()
+        rows = identities.with_user(self.pii_user).read(["email", "phone", "legal_name", "city"])
+        by_id = {row["id"]: row for row in rows}
+        self.assertEqual(by_id[plain_identity.id]["email"], "kari@example.com")
+        for index, member in enumerate(members):
+            values = by_id[member.registry_identity_ids.id]
+            self.assertEqual(values["email"], f"qlist{index}@example.com")
+            self.assertEqual(values["phone"], f"+47 9000000{index}")
+            self.assertEqual((values["legal_name"], values["city"]), (PERSON["name"], PERSON["city"]))
+        # The audit names every member read, in one entry, without a query of its own before commit.
+        self.env.cr.precommit.run()
+        entry = self.env["customer.identity.audit"].search([("member_code", "=", members[3].pseudonym)])
+        self.assertEqual(entry.member_count, 6)
+        self.assertEqual(entry.member_codes.split(), sorted(identities.mapped("pseudonym")))
+
+    def test_many_sealed_texts_open_together_and_a_bad_one_is_refused(self):
+        names = ("email", "city", "notes")
+        values = [
+            {"email": f"q{index}@example.com", "city": "Qby" * index or None, "notes": None} for index in range(7)
+        ]
+        tokens = [sealing.seal(value) for value in values]
+        self.assertTrue(all(not token.endswith("=") for token in tokens), "padded to decode as one")
+        columns = sealing.unseal_columns(tokens, names)
+        self.assertEqual(columns, {name: [value[name] for value in values] for name in names})
+        # A text sealed as JSON by an earlier version opens among framed ones.
+        key = base64.urlsafe_b64decode(self.key1)
+        nonce = os.urandom(sealing.NONCE_SIZE)
+        earlier = AESGCM(key).encrypt(nonce, b'{"email":"old@example.com","city":null}', sealing.ASSOCIATED_DATA)
+        earlier = f"crv1:{base64.urlsafe_b64encode(nonce + earlier).decode()}"
+        self.assertEqual(
+            sealing.unseal_columns([tokens[0], earlier], names)["email"], ["q0@example.com", "old@example.com"]
+        )
+        # One changed character, valid base64 or not, refuses the whole read rather than returning garbage.
+        for bad_char in ("A" if tokens[3][30] != "A" else "B", "!"):
+            forged = tokens[3][:30] + bad_char + tokens[3][31:]
+            with self.assertRaises(sealing.SealingError):
+                sealing.unseal_columns([*tokens[:3], forged, *tokens[4:]], names)
+        # NUL frames the values: a value holding one is refused, as PostgreSQL refuses it in plain text.
+        with self.assertRaises(ValueError):
+            sealing.seal({"email": "a\x00b@example.com"})

@@ -27,7 +27,7 @@ class TestPosFindByContact(TestPointOfSaleHttpCommon):
         self.main_pos_config.with_user(self.pos_user).open_ui()
         self.start_pos_tour("customer_registry_forgot_card_tour")
         lookups = self.env["customer.identity.audit"].sudo().search([("channel", "=", "lookup")])
-        self.assertEqual(sorted(lookups.mapped("pseudonym"), key=bool), [False, self.solveig.pseudonym])
+        self.assertEqual(sorted(lookups.mapped("member_codes"), key=bool), [False, self.solveig.pseudonym])
         self.assertEqual(set(lookups.mapped("field_names")), {"phone"})
 
 
