@@ -212,21 +212,9 @@ def ensure(need_tests=False, need_browser=False):
             elif name == "Odoo requirements":
                 outcome = _odoo_requirements(python, venv, src, state, wanted_src)
             elif name == "addon requirements":
-                if state.get("addon_requirements") == addon_requirements:
-                    outcome = "present"
-                else:
-                    _pip(python, "-r", str(REPO / "requirements.txt"))
-                    state["addon_requirements"] = addon_requirements
-                    _save_state(venv, state)
-                    outcome = "installed"
+                outcome = _project_requirements(python, venv, state, "addon_requirements", "requirements.txt")
             elif name == "test requirements":
-                if state.get("test_requirements") == test_requirements:
-                    outcome = "present"
-                else:
-                    _pip(python, "-r", str(REPO / "requirements-test.txt"))
-                    state["test_requirements"] = test_requirements
-                    _save_state(venv, state)
-                    outcome = "installed"
+                outcome = _project_requirements(python, venv, state, "test_requirements", "requirements-test.txt")
             else:
                 outcome = action()
         except (StepFailed, subprocess.CalledProcessError, OSError) as exc:
@@ -240,6 +228,17 @@ def ensure(need_tests=False, need_browser=False):
         log(f"bootstrap {number}/{total}: {name}: {outcome}")
     log(f"bootstrap done in {time.monotonic() - started:.0f} s; virtualenv {venv}")
     return python
+
+
+def _project_requirements(python, venv, state, key, filename):
+    """pip install -r one of the repository's requirements files, unless the record says it is in."""
+    digest = _sha256(REPO / filename)
+    if state.get(key) == digest:
+        return "present"
+    _pip(python, "-r", str(REPO / filename))
+    state[key] = digest
+    _save_state(venv, state)
+    return "installed"
 
 
 def _make_venv(venv):

@@ -380,6 +380,7 @@ class CustomerIdentity(models.Model):
         for vals in vals_list:
             self._check_email_format(vals)
             member = self.env["res.partner"].sudo().browse(vals.get("partner_id"))
+            self._check_code_is_the_members(member[:1], vals)
             self._check_greeting_name_keeps_identity(member[:1], vals)
         identities = super().create(vals_list)
         identities._sync_postal_area()
@@ -387,6 +388,12 @@ class CustomerIdentity(models.Model):
 
     def write(self, vals):
         self._check_email_format(vals)
+        if "pseudonym" in vals:
+            for identity in self.sudo():
+                member = (
+                    identity.partner_id if "partner_id" not in vals else identity.partner_id.browse(vals["partner_id"])
+                )
+                self._check_code_is_the_members(member, vals)
         version = sealing.current_version()
         stale = (
             self.sudo().filtered(lambda identity: identity.key_version != version)
@@ -412,8 +419,13 @@ class CustomerIdentity(models.Model):
     def _registry_audit(self, field_names, channel=None):
         """Record that these identities' `field_names` were read (buffered, written at commit)."""
         audited = AUDITED_FIELDS.intersection(field_names)
-        if self and audited:
-            self.env["customer.identity.audit"]._record(audited, channel or request_channel(), self._registry_codes())
+        # The form's onchange reads new records: a stored identity's values behind them are read (audited
+        # under its code), a record not saved yet holds only what the user typed (nothing to audit).
+        identities = self._origin
+        if identities and audited:
+            self.env["customer.identity.audit"]._record(
+                audited, channel or request_channel(), identities._registry_codes()
+            )
 
     def _registry_codes(self):
         """{company id: [card codes]} of these identities, from the cache the read filled (no query then)."""
@@ -507,6 +519,13 @@ class CustomerIdentity(models.Model):
                 domain = ["|", "|", *domain, ("email", "=", value), ("phone", "=", value)]
             return domain
         return super()._search_display_name(operator, value)
+
+    @api.model
+    def _check_code_is_the_members(self, member, vals):
+        """The card code stored beside the identity is its member's (the read audit names members by it):
+        a value given for it (an export imported back) must be that code; the database sets it anyway."""
+        if "pseudonym" in vals and vals["pseudonym"] != member.pseudonym:
+            raise UserError(self.env._("An identity's card code is its member's: it cannot be changed."))
 
     @api.model
     def _check_greeting_name_keeps_identity(self, member, vals):

@@ -52,10 +52,9 @@ class CustomerIdentityAudit(models.Model):
     # The codes of the members read in the request (sorted, separated by spaces): an entry per request,
     # not per member, keeps the audit of a list of a thousand members one row. Found by code through a
     # GIN index on the codes as an array (see init); no link to the person, who may be erased since.
-    member_codes = fields.Text(string="Member Codes", readonly=True)
+    member_codes = fields.Text(readonly=True)
     member_count = fields.Integer(string="Members Read", readonly=True)
     member_code = fields.Char(
-        string="Member Code",
         compute="_compute_member_code",
         search="_search_member_code",
         help="Entries that read this member's values (the member's exact card code).",
@@ -69,6 +68,9 @@ class CustomerIdentityAudit(models.Model):
             entry.member_code = entry.member_codes
 
     def _search_member_code(self, operator, value):
+        if operator in ("like", "ilike", "=like", "=ilike") and isinstance(value, str):
+            # The search box's default for a text: part of a code, found in the codes' text (no index).
+            return [("member_codes", operator, value.strip())]
         if operator not in ("=", "in"):
             return NotImplemented
         codes = [code.strip() for code in (value if operator == "in" else [value]) if isinstance(code, str)]

@@ -390,12 +390,14 @@ def identity_guard_sql():
                     USING ERRCODE = 'check_violation';
             END IF;
             NEW.company_id := member.company_id;
+            -- The card code kept beside the identity names the member in the read audit: always its own.
+            NEW.pseudonym := member.pseudonym;
             RETURN NEW;
         END;
         $$;
         DROP TRIGGER IF EXISTS customer_registry_identity_company ON customer_identity;
         CREATE TRIGGER customer_registry_identity_company
-            BEFORE INSERT OR UPDATE OF partner_id, company_id ON customer_identity
+            BEFORE INSERT OR UPDATE OF partner_id, company_id, pseudonym ON customer_identity
             FOR EACH ROW EXECUTE FUNCTION customer_registry_identity_company();
 
         CREATE OR REPLACE FUNCTION customer_registry_member_has_identity() RETURNS trigger

@@ -30,3 +30,4 @@ from . import test_allergen_tour
 from . import test_bulk_enrollment
 from . import test_erasure_proof
 from . import test_allergen_order_lines
+from . import test_rev10_audit_attacks
