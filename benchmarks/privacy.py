@@ -31,6 +31,7 @@ import statistics
 import time
 
 import harness
+from common import interleaved
 
 SIZES = {"small": (100_000, 7, 20), "full": (1_000_000, 11, 50)}  # identities for the lookup, pairs, lookups per op
 READ_IDENTITIES = 1_000
@@ -64,12 +65,6 @@ def person(index):
     }
 
 
-def timed(operation):
-    started = time.perf_counter()
-    result = operation()
-    return time.perf_counter() - started, result
-
-
 def compare(name, a_operation, b_operation, cr, pairs, query_count=None):
     """Median of the A/B time ratios over interleaved pairs, with queries per operation.
 
@@ -77,17 +72,7 @@ def compare(name, a_operation, b_operation, cr, pairs, query_count=None):
     """
     query_count = query_count or (lambda: cr.sql_log_count)
     a_operation(), b_operation()  # warm caches: rules, plans, pages
-    ratios, a_times, b_times = [], [], []
-    for pair in range(pairs):
-        if pair % 2:
-            b_time, _ = timed(b_operation)
-            a_time, _ = timed(a_operation)
-        else:
-            a_time, _ = timed(a_operation)
-            b_time, _ = timed(b_operation)
-        ratios.append(a_time / b_time)
-        a_times.append(a_time)
-        b_times.append(b_time)
+    ratios, a_times, b_times, _a_rows, _b_rows = interleaved(a_operation, b_operation, pairs)
     counts = []
     for operation in (a_operation, b_operation):
         before = query_count()

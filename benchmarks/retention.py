@@ -32,6 +32,7 @@ import subprocess
 import time
 
 import harness
+from common import interleaved, timed
 
 SIZES = {"small": (10_000, 100_000), "full": (100_000, 1_000_000), "xl": (1_000_000, 10_000_000)}
 BATCHES = {"small": 2, "full": 10, "xl": 50}
@@ -366,12 +367,6 @@ def kept_history(pg, addons, dbname):
         return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}).company.id
 
 
-def timed(operation):
-    started = time.perf_counter()
-    result = operation()
-    return time.perf_counter() - started, result
-
-
 def compare(name, orm_operation, sql_operation, cr):
     """Median of the ORM/SQL time ratios over interleaved pairs."""
     orm_operation()  # warm caches: rules, plans, pages
@@ -379,17 +374,7 @@ def compare(name, orm_operation, sql_operation, cr):
     pairs = PAIRS if warm_sql_time <= SLOW_SQL_S else MIN_PAIRS
     if pairs != PAIRS:
         print(f"{name}: the hand-written query took {warm_sql_time:.1f} s to warm up: {pairs} pairs", flush=True)
-    ratios, orm_times, sql_times = [], [], []
-    for pair in range(pairs):
-        if pair % 2:
-            sql_time, rows = timed(sql_operation)
-            orm_time, _groups = timed(orm_operation)
-        else:
-            orm_time, _groups = timed(orm_operation)
-            sql_time, rows = timed(sql_operation)
-        ratios.append(orm_time / sql_time)
-        orm_times.append(orm_time)
-        sql_times.append(sql_time)
+    ratios, orm_times, sql_times, _groups, rows = interleaved(orm_operation, sql_operation, pairs)
     queries_before = cr.sql_log_count
     groups = orm_operation()
     queries = cr.sql_log_count - queries_before
