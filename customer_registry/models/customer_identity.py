@@ -432,7 +432,8 @@ class CustomerIdentity(models.Model):
         names = ("pseudonym", "company_id")
         codes, companies = (self._fields[name]._get_cache(self.env) for name in names)
         ids = self._ids
-        if not (codes.keys() >= set(ids) and companies.keys() >= set(ids)):
+        wanted = set(ids)
+        if not (codes.keys() >= wanted and companies.keys() >= wanted):
             self.sudo().fetch(names)
         company_ids = list(map(companies.__getitem__, ids))
         member_codes = list(map(codes.__getitem__, ids))

@@ -116,14 +116,15 @@ class CustomerIdentityAudit(models.Model):
                 BEFORE UPDATE OR DELETE ON customer_identity_audit
                 FOR EACH ROW EXECUTE FUNCTION customer_identity_audit_append_only();
             DROP TRIGGER IF EXISTS customer_identity_audit_no_truncate ON customer_identity_audit;
+            CREATE TRIGGER customer_identity_audit_no_truncate
+                BEFORE TRUNCATE ON customer_identity_audit
+                FOR EACH STATEMENT EXECUTE FUNCTION customer_identity_audit_append_only();
+
             -- The codes of a long list are stored as they are: compressing them at each read's INSERT
             -- costs more time than the space it saves.
             ALTER TABLE customer_identity_audit ALTER COLUMN member_codes SET STORAGE EXTERNAL;
             CREATE INDEX IF NOT EXISTS customer_identity_audit_member_codes_index
                 ON customer_identity_audit USING gin (string_to_array(member_codes, ' '));
-            CREATE TRIGGER customer_identity_audit_no_truncate
-                BEFORE TRUNCATE ON customer_identity_audit
-                FOR EACH STATEMENT EXECUTE FUNCTION customer_identity_audit_append_only();
 
             CREATE OR REPLACE FUNCTION customer_identity_audit_purge() RETURNS integer
             LANGUAGE plpgsql AS $$
