@@ -198,7 +198,12 @@ _KPI_LIST = ", ".join(KPI_COLUMNS)
 # difference.  Data-modifying CTEs all see the rows as they were before the statement.
 REFRESH_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION customer_registry_retention_refresh(p_company integer, p_partner integer)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql
+-- Planned for each member: after five calls on one connection PostgreSQL may switch to a generic
+-- plan, blind to the member, which scanned every order at each refresh (seconds per order in a long
+-- test transaction). Odoo's requests re-plan anyway: the pool resets connections (DISCARD ALL).
+SET plan_cache_mode = force_custom_plan
+AS $$
 BEGIN
     IF p_partner IS NULL OR p_company IS NULL THEN
         RETURN;
