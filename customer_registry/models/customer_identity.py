@@ -264,22 +264,27 @@ class CustomerIdentity(models.Model):
             # columns only of rows not sealed yet (before the key-rotation command has run).
             records = super()._fetch_query(query, OrderedSet([*(f for f in fields if f not in sealed), *extra]))
             tokens = self._fields["sealed_values"]._get_cache(self.env)
-            plain = records.browse([record_id for record_id in records._ids if not tokens.get(record_id)])
-            if plain:
+            if None in map(tokens.get, records._ids):
+                plain = records.browse([record_id for record_id in records._ids if not tokens.get(record_id)])
                 super(CustomerIdentity, plain)._fetch_query(plain._as_query(ordered=False), sealed)
-        records._unseal_into_cache()
+        # The values asked for: a read of some fields opens every text, but fills only their caches.
+        records._unseal_into_cache([field.name for field in sealed])
         return records
 
-    def _unseal_into_cache(self):
-        """Fill the cache with the values sealed in each row (one decryption per identity).
+    def _unseal_into_cache(self, names=SEALED_FIELDS):
+        """Fill the cache of the sealed fields `names` with the values sealed in each row (one decryption per identity).
 
         Values written in this transaction and not flushed yet are kept: the
         fetch does not overwrite them either.
         """
         tokens = self._fields["sealed_values"]._get_cache(self.env)
-        ids = [record_id for record_id in self._ids if tokens.get(record_id)]
+        ids = self._ids
+        texts = list(map(tokens.get, ids))
+        if None in texts:  # rows not sealed yet (no text, None in the cache): their columns were fetched
+            ids = [record_id for record_id, text in zip(ids, texts, strict=True) if text]
+            texts = list(filter(None, texts))
         try:
-            columns = sealing.unseal_columns([tokens[record_id] for record_id in ids], SEALED_FIELDS)
+            columns = sealing.unseal_columns(texts, names)
         except sealing.SealingError as error:
             raise UserError(
                 self.env._(
@@ -291,7 +296,7 @@ class CustomerIdentity(models.Model):
         dirty = self.env.transaction.field_dirty
         for name, values in columns.items():
             field = self._fields[name]
-            if field.type == "date":
+            if field.type == "date" and any(values):
                 values = [value and date.fromisoformat(value) for value in values]
             cache = field._get_cache(self.env)
             dirty_ids = dirty.get(field)
@@ -340,11 +345,13 @@ class CustomerIdentity(models.Model):
             """SELECT %(select)s FROM customer_identity
                 WHERE key_version IS DISTINCT FROM %(version)s
                    OR index_key_version IS DISTINCT FROM %(index_version)s
-                   OR (%(version)s > 0 AND (%(plain)s))""",
+                   OR (%(version)s > 0 AND ((%(plain)s) OR NOT starts_with(sealed_values, %(prefix)s)))""",
             select=select,
             version=version,
             index_version=index_version,
             plain=plain_columns,
+            # Sealed in an earlier form (names in each text, URL-safe base64): re-sealed in the current one.
+            prefix=f"{sealing.PREFIX}{version}{sealing.SEPARATOR}",
         )
 
     @api.model
@@ -432,11 +439,13 @@ class CustomerIdentity(models.Model):
         names = ("pseudonym", "company_id")
         codes, companies = (self._fields[name]._get_cache(self.env) for name in names)
         ids = self._ids
-        wanted = set(ids)
-        if not (codes.keys() >= wanted and companies.keys() >= wanted):
+        try:
+            company_ids = list(map(companies.__getitem__, ids))
+            member_codes = list(map(codes.__getitem__, ids))
+        except KeyError:  # not read with the values (a read of other fields, or of new records' origins)
             self.sudo().fetch(names)
-        company_ids = list(map(companies.__getitem__, ids))
-        member_codes = list(map(codes.__getitem__, ids))
+            company_ids = list(map(companies.__getitem__, ids))
+            member_codes = list(map(codes.__getitem__, ids))
         if len(set(company_ids)) == 1:
             return {company_ids[0]: member_codes}
         by_company = {}
@@ -446,7 +455,9 @@ class CustomerIdentity(models.Model):
 
     def _read_format(self, fnames, load="_classic_read"):
         result = super()._read_format(fnames, load)
-        self.browse([row["id"] for row in result])._registry_audit(fnames)
+        # The records read: all of them, unless some were deleted meanwhile (their rows left out).
+        read = self if len(result) == len(self) else self.browse([row["id"] for row in result])
+        read._registry_audit(fnames)
         return result
 
     def _export_rows(self, fields, *, _is_toplevel_call=True):
