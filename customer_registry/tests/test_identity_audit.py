@@ -191,6 +191,35 @@ class TestIdentityAudit(HttpCase):
                 Audit.with_user(user).search([])
 
     @mute_logger("odoo.sql_db")
+    def test_a_reader_or_company_the_audit_names_cannot_be_deleted(self):
+        """The audit keeps who read and for which company: the database refuses to delete them, as a
+        foreign key would, without checking them at each entry; a user the audit does not name goes."""
+        self.identities.with_user(self.pii_user).read(["email"])
+        self.env.cr.precommit.run()
+        company = self.env["res.company"].create({"name": "Qaudit Closed Shop"})
+        self.env.cr.execute(
+            """INSERT INTO customer_identity_audit (read_at, member_codes, company_id, channel, user_id)
+               VALUES (now() AT TIME ZONE 'UTC', 'old', %s, 'form', %s)""",
+            [company.id, self.manager.id],
+        )
+        for table, record_id in (("res_users", self.pii_user.id), ("res_company", company.id)):
+            with (
+                self.assertRaises(psycopg2.errors.ForeignKeyViolation),
+                self.env.cr.savepoint(),
+                mute_logger("odoo.sql_db"),
+            ):
+                self.env.cr.execute(f"DELETE FROM {table} WHERE id = %s", [record_id])
+        with (
+            self.assertRaises(psycopg2.errors.ForeignKeyViolation),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            self.pii_user.unlink()
+        nobody = new_test_user(self.env, "cr_audit_nobody", groups="base.group_user")
+        nobody.unlink()
+        self.assertFalse(nobody.exists())
+        self.assertEqual(self.entries().user_id, self.pii_user)
+
     def test_append_only_but_purged_after_its_retention(self):
         self.identities.with_user(self.pii_user).read(["email"])
         self.env.cr.precommit.run()
