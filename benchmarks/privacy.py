@@ -6,17 +6,22 @@ Times, interleaved (A,B then B,A) in one process, median of the pair ratios:
 - identity_read: a personal-data user reads 1,000 identities (name, email, phone,
   address, birthdate, tax ID) sealed with a key, decrypted and audited (the
   audit's INSERT at commit included), vs 1,000 plain-text identities (stored
-  without keys, no sealed text) fetched by Odoo's own fetch (the reader's
-  access rules included) and formatted by Odoo's own read, without the
-  addon's overrides and audit (target: at most 1.3);
+  without keys, no sealed text) read by Odoo's own read() with the addon's
+  reading overrides taken away (Odoo's fetch with the reader's access rules,
+  Odoo's formatting, no audit) (target: at most 1.3). Also printed: the same
+  against Odoo's fetch and formatting called by hand (without read()'s own
+  bookkeeping), as earlier versions of this benchmark compared;
 - lookup: the cashier's `registry_find_by_contact` (HMAC of the typed value,
   the blind index, the audit entry) among 1,000,000 identities (100,000 with
-  `--size small`) vs the same access check and joined query on the plain-text
-  email, on a btree index of the same table, without digest and audit
-  (target: at most 1.2). Each lookup runs as an HTTP request does: on a cursor borrowed from Odoo's
-  pool (which resets the connection: PostgreSQL's DISCARD ALL, cached plans
+  `--size small`) vs the same lookup on the plain-text email, on a btree index
+  of the same table: the same access check, joined query and audit entry,
+  written the same way, without the digest (target: at most 1.2; the lookup
+  is audited whatever its index). Also printed: against the plain lookup
+  without its audit entry, what the audit's INSERT costs a request. Each
+  lookup runs as an HTTP request does: on a cursor borrowed from Odoo's pool
+  (which resets the connection: PostgreSQL's DISCARD ALL, cached plans
   included), reading the user as authentication does, then committing, where
-  the audit's precommit runs; on both sides.
+  the audit's precommit runs; on all sides.
 Each timing is printed with its queries per operation. If benchmarks/
 _privacy_retention.py exists (the storage-limit job's benchmark), its figures
 are printed on the same last line.
@@ -29,11 +34,14 @@ import os
 import resource
 import statistics
 import time
+from unittest.mock import patch
 
 import harness
 from common import interleaved
 
-SIZES = {"small": (100_000, 7, 20), "full": (1_000_000, 11, 50)}  # identities for the lookup, pairs, lookups per op
+# Identities for the lookup, pairs of lookups, pairs of reads, lookups per op. These machines are noisy
+# (pair ratios of one run spread over 1.1-1.7): a read op takes about 10 ms, so it runs many pairs.
+SIZES = {"small": (100_000, 7, 21, 20), "full": (1_000_000, 21, 51, 50)}
 READ_IDENTITIES = 1_000
 READ_FIELDS = ["legal_name", "email", "phone", "street", "zip", "city", "birthdate", "vat"]
 # Fixed keys: the benchmark's figures do not depend on a draw.
@@ -71,7 +79,8 @@ def compare(name, a_operation, b_operation, cr, pairs, query_count=None):
     `query_count` (a function) counts the queries when the operations run on cursors of their own.
     """
     query_count = query_count or (lambda: cr.sql_log_count)
-    a_operation(), b_operation()  # warm caches: rules, plans, pages
+    for _warm_up in range(3):  # caches: rules, plans, pages
+        a_operation(), b_operation()
     ratios, a_times, b_times, _a_rows, _b_rows = interleaved(a_operation, b_operation, pairs)
     counts = []
     for operation in (a_operation, b_operation):
@@ -119,23 +128,44 @@ def identity_read_ratio(env, cr, pairs):
         cr.flush()  # the request's commit: the audit's one INSERT
         return len(rows)
 
-    def plain_unaudited():
+    def plain_read():
         env.invalidate_all()
         records = plain.with_user(reader)
-        # Odoo's own fetch and read of the plain columns, without the addon's overrides (no sealed
-        # text, no audit): what reading an unencrypted, unaudited register costs. The query is the
-        # one Odoo's fetch() builds, with the reader's access rules, as A's.
+        # Odoo's own read() of the plain columns, with the addon's reading overrides taken away (no
+        # sealed text, no audit): what reading an unencrypted, unaudited register costs, read()'s
+        # own bookkeeping included. The query is the one Odoo's fetch() builds, with the reader's
+        # access rules, as A's.
+        model_class = type(records)
+        with (
+            patch.object(model_class, "_fetch_query", odoo.models.BaseModel._fetch_query),
+            patch.object(model_class, "_read_format", odoo.models.BaseModel._read_format),
+        ):
+            rows = records.read(READ_FIELDS)
+        cr.flush()
+        return len(rows)
+
+    def plain_fetch_and_format():
+        env.invalidate_all()
+        records = plain.with_user(reader)
+        # Odoo's fetch and formatting called by hand, without read(): the comparison of earlier versions.
         query = records._search([("id", "in", records.ids)], active_test=False)
         odoo.models.BaseModel._fetch_query(records, query, [records._fields[name] for name in READ_FIELDS])
         rows = odoo.models.BaseModel._read_format(records, READ_FIELDS)
         cr.flush()
         return len(rows)
 
-    ratio = compare("identity_read (sealed+audited vs plain)", sealed_audited, plain_unaudited, cr, pairs)
+    ratio = compare("identity_read (sealed+audited vs Odoo's read() of plain)", sealed_audited, plain_read, cr, pairs)
+    by_hand = compare(
+        "identity_read (sealed+audited vs plain fetch and format by hand)",
+        sealed_audited,
+        plain_fetch_and_format,
+        cr,
+        pairs,
+    )
     cr.execute("SELECT COUNT(*) FROM customer_identity_audit")
     print(f"audit entries written: {cr.fetchone()[0]}", flush=True)
     cr.rollback()
-    return ratio
+    return ratio, by_hand
 
 
 def load_identities(env, cr, count):
@@ -223,28 +253,50 @@ def lookup_ratio(env, cr, count, pairs, per_op):
             request(lambda partner, _cr, email=email: len(partner.registry_find_by_contact(email))) for email in emails
         )
 
-    def plain(query):
+    def plain(query, audited):
         def lookup(partner, request_cr, email):
             # What a register without encryption would run: the same access check and joined query on
-            # the plain email (btree index), without the digest and the audit.
+            # the plain email (btree index), without the digest; its audit entry written the same way.
             partner.check_access("read")
-            request_cr.execute(query, [[email.strip().lower()], company_id])
+            params = [[email.strip().lower()], company_id]
+            if audited:
+                params += [company_id, partner.env.uid]
+            request_cr.execute(query, params)
             return len([{"id": id_, "name": name, "pseudonym": code} for id_, name, code in request_cr.fetchall()])
 
         return lambda: sum(
             request(lambda partner, request_cr, email=email: lookup(partner, request_cr, email)) for email in emails
         )
 
-    plain_lookup = plain(
-        """SELECT p.id, p.name, p.pseudonym
-             FROM customer_identity i JOIN res_partner p ON p.id = i.partner_id
-            WHERE i.email = ANY(%s) AND i.company_id = %s AND p.active AND p.registry_erased_at IS NULL
-            ORDER BY p.id LIMIT 10"""
+    found = """SELECT p.id, p.name, p.pseudonym
+                 FROM customer_identity i JOIN res_partner p ON p.id = i.partner_id
+                WHERE i.email = ANY(%s) AND i.company_id = %s AND p.active AND p.registry_erased_at IS NULL
+                ORDER BY p.id LIMIT 10"""
+    plain_audited = plain(
+        f"""WITH found AS ({found}),
+                 audit AS (
+                     INSERT INTO customer_identity_audit
+                            (read_at, company_id, field_names, channel, user_id, member_codes, member_count)
+                     SELECT now() AT TIME ZONE 'UTC', %s, 'email', 'lookup', %s,
+                            string_agg(pseudonym, ' ' ORDER BY pseudonym), count(pseudonym)
+                       FROM found)
+            SELECT id, name, pseudonym FROM found""",
+        audited=True,
     )
+    plain_unaudited = plain(found, audited=False)
+    title = f"lookup among {count} identities, {len(emails)} lookups per op, one request each"
     ratio = compare(
-        f"lookup among {count} identities, {len(emails)} lookups per op, one request each (blind index vs plain btree)",
+        f"{title} (blind index vs plain btree, both audited)",
         blind_index_lookup,
-        plain_lookup,
+        plain_audited,
+        cr,
+        pairs,
+        lambda: queries[0],
+    )
+    unaudited = compare(
+        f"{title} (blind index, audited, vs plain btree without audit)",
+        blind_index_lookup,
+        plain_unaudited,
         cr,
         pairs,
         lambda: queries[0],
@@ -255,21 +307,21 @@ def lookup_ratio(env, cr, count, pairs, per_op):
     )
     print("blind-index plan: " + " / ".join(row[0].strip() for row in cr.fetchall()), flush=True)
     cr.rollback()
-    return ratio
+    return ratio, unaudited
 
 
 def main(pg, addons, size):
     import odoo  # late: the harness configures Odoo first
 
-    count, pairs, per_op = SIZES[size]
+    count, pairs, read_pairs, per_op = SIZES[size]
     dbname = f"bench_privacy_{size}"
     harness.install(pg, addons, dbname)
     keys_on()
     with harness.odoo_registry(pg, addons, dbname) as registry, registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        read_ratio = identity_read_ratio(env, cr, pairs)
+        read_ratio, read_by_hand = identity_read_ratio(env, cr, read_pairs)
         env.invalidate_all()
-        look_ratio = lookup_ratio(env, cr, count, pairs, per_op)
+        look_ratio, look_unaudited = lookup_ratio(env, cr, count, pairs, per_op)
     keys_off()
     pg.drop(dbname)
     import cryptography
@@ -277,6 +329,8 @@ def main(pg, addons, size):
     figures = {
         "identity_read_ratio": f"{read_ratio:.2f}",
         "lookup_ratio": f"{look_ratio:.2f}",
+        "identity_read_vs_fetch_ratio": f"{read_by_hand:.2f}",
+        "lookup_vs_unaudited_ratio": f"{look_unaudited:.2f}",
         "cryptography": cryptography.__version__,
     }
     try:
