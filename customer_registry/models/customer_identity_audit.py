@@ -140,7 +140,8 @@ class CustomerIdentityAudit(models.Model):
                 ON customer_identity_audit USING gin (string_to_array(member_codes, ' '));
 
             -- The readers and companies the audit names are kept: deleting one is refused, as a
-            -- foreign key would refuse it, without a check at each entry (see ReaderMany2one).
+            -- foreign key would refuse it, without a check at each entry (see ReaderMany2one). The
+            -- keys of earlier versions are dropped, and Odoo's record of them (no XML ID refers to it).
             ALTER TABLE customer_identity_audit DROP CONSTRAINT IF EXISTS customer_identity_audit_user_id_fkey;
             ALTER TABLE customer_identity_audit DROP CONSTRAINT IF EXISTS customer_identity_audit_company_id_fkey;
             DELETE FROM ir_model_constraint
