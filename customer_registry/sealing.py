@@ -24,6 +24,7 @@ equal inputs give equal digests, and without the key a digest tells nothing abou
 
 import base64
 import binascii
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -221,12 +222,10 @@ def _open_many(tokens, keys):
     """The plain texts of `tokens`: those sealed alike (key version and form) decoded together."""
     prefix = _prefix(tokens[0])
     if prefix:
-        try:
-            # As if every text were sealed like the first: one whose prefix differs does not open so
-            # (another key, or bytes shifted by another prefix's length), and all are opened by group.
+        # As if every text were sealed like the first: one whose prefix differs does not open so
+        # (another key, or bytes shifted by another prefix's length), and all are opened by group.
+        with contextlib.suppress(SealingError):
             return _open_alike(tokens, prefix, keys)
-        except SealingError:
-            pass
     # Texts sealed under several keys or forms (before the key-rotation command has run): by group.
     groups = {}
     for position, token in enumerate(tokens):
