@@ -177,7 +177,7 @@ def load_identities(env, cr, count):
 
     # A real sealed text, the same for every row: the lookup must never open it (sealing 1,000,000 rows
     # one by one would only slow the load).
-    token = sealing.seal(dict.fromkeys(READ_FIELDS, "Bench value"))
+    token = sealing.seal(dict.fromkeys(READ_FIELDS, "Bench value"), 0)
     cr.execute("SET session_replication_role = replica")  # bypass the guards: a restore's load
     for start in range(0, count, CHUNK):
         numbers = list(range(start, min(count, start + CHUNK)))

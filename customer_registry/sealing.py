@@ -43,10 +43,13 @@ from odoo.tools import config
 KEYS_OPTION = "customer_registry_keys"
 INDEX_KEYS_OPTION = "customer_registry_index_keys"
 PREFIX = "crv"
-# Binds a sealed text to what it is: a value moved to another table or column does not open.
+# Binds a sealed text to what it is and where it belongs: a text moved to another table or column,
+# or copied to another identity's row, does not open (texts of earlier versions, after "crv3:",
+# were bound to the table only).
 ASSOCIATED_DATA = b"customer_registry.identity"
+ROW_ASSOCIATED_DATA = b"customer_registry.identity:%d"
 NONCE_SIZE = 12
-TAG_SIZE = 16
+TAG_SIZE = 16  # earlier versions padded the text so that nonce, text and tag made a multiple of 3
 
 
 class SealingError(ValueError):
@@ -111,16 +114,12 @@ def _cipher(key):
     return AESGCM(key)
 
 
-def _decrypt(key, nonce, sealed):
-    # cryptography's supported AESGCM only: its private OpenSSL binding could skip the per-call
-    # context set-up (about 19 us per identity with 3.4.8), but is not an API to build security on.
-    return _cipher(key).decrypt(nonce, sealed, ASSOCIATED_DATA)
-
-
 # First byte of a sealed text framed by NUL characters (earlier texts are JSON, starting with "{"):
 # FRAMED texts start with their names; a FIXED_FRAMES text holds the values of a known list of
 # names, in its order, without repeating them (a third of an identity's sealed bytes).
 FRAMED = "\x01"
+# Never change a list here: texts sealed with its marker read by it. Values added to or removed from
+# an identity get a new marker (and the key-rotation command re-seals the rows in it).
 FIXED_FRAMES = {
     "\x02": ("legal_name", "email", "phone", "street", "street2", "zip", "city", "birthdate", "vat", "notes"),
 }
@@ -146,17 +145,17 @@ def _frame(values):
     return "\x00".join([header, *(value or "" for value in values.values()), ""]).encode()
 
 
-def seal(values):
-    """The dict `values` ({name: str or None}) sealed with the current key."""
+def seal(values, row):
+    """The dict `values` ({name: str or None}) sealed with the current key, for the identity whose id is `row`."""
     keys = encryption_keys()
     version = next(iter(keys))
     nonce = os.urandom(NONCE_SIZE)
     data = _frame(values)
-    sealed = _cipher(keys[version]).encrypt(nonce, data, ASSOCIATED_DATA)
+    sealed = _cipher(keys[version]).encrypt(nonce, data, ROW_ASSOCIATED_DATA % row)
     return f"{PREFIX}{version}{SEPARATOR}{base64.b64encode(nonce + sealed).decode()}"
 
 
-VERSION_PATTERN = re.compile(rf"{PREFIX}(\d+)[:{SEPARATOR}]")
+VERSION_PATTERN = re.compile(rf"{PREFIX}([1-9]\d*)[:{SEPARATOR}]")
 
 
 def sealed_version(token):
@@ -171,32 +170,28 @@ def _prefix(token):
     return match.group(0) if match else ""
 
 
-def _urlsafe_b64decode(body):
-    return binascii.a2b_base64(body.replace("-", "+").replace("_", "/"))
+def _b64decode_standard(body):
+    # Strict: a character added, changed or dropped does not decode (nor open), whatever it is.
+    return binascii.a2b_base64(body, strict_mode=True)
 
 
-def _b64decode(body, prefix):
-    # Not strict: a character changed or dropped changes the bytes, and the tag refuses them.
-    return binascii.a2b_base64(body) if prefix.endswith(SEPARATOR) else _urlsafe_b64decode(body)
+def _b64decode_urlsafe(body):
+    return _b64decode_standard(body.replace("-", "+").replace("_", "/"))
 
 
-# The nonce and the sealed bytes (ciphertext and tag) of a decoded text.
+def _b64decoder(prefix):
+    """The decoding of the base64 after `prefix`: standard after "crv3;", URL-safe (earlier versions) after "crv3:"."""
+    return _b64decode_standard if prefix.endswith(SEPARATOR) else _b64decode_urlsafe
+
+
+# The nonce and the ciphertext (with its tag) of a decoded text.
 NONCE = operator.itemgetter(slice(NONCE_SIZE))
-SEALED = operator.itemgetter(slice(NONCE_SIZE, None))
+CIPHERTEXT = operator.itemgetter(slice(NONCE_SIZE, None))
 
 
-def _open(token, keys):
-    """The plain bytes sealed in `token`."""
-    version = sealed_version(token)
-    key = keys.get(version)
-    if key is None:
-        raise SealingError(f"identity values sealed with key version {version}, which is not configured")
-    try:
-        prefix = _prefix(token)
-        raw = _b64decode(token[len(prefix) :], prefix)
-        return _decrypt(key, raw[:NONCE_SIZE], raw[NONCE_SIZE:])
-    except (InvalidTag, binascii.Error, ValueError) as error:
-        raise SealingError(f"identity values sealed with key version {version} do not open with that key") from error
+def _open(token, row, keys):
+    """The plain bytes sealed in `token`, the text of the identity whose id is `row`."""
+    return _open_alike([token], [row], _prefix(token), keys)[0]
 
 
 def _parse_values(text):
@@ -210,37 +205,40 @@ def _parse_values(text):
     return {name: part or None for name, part in zip(names, parts[1 : len(names) + 1], strict=True)}
 
 
-def unseal(token, keys=None):
-    """The dict sealed in `token`; SealingError when its key is not configured or it was tampered with.
+def unseal(token, row, keys=None):
+    """The dict sealed in `token` for the identity `row`; SealingError when its key is not configured,
+    it was tampered with or it is another identity's text.
 
     `keys` (from encryption_keys()) saves reading the configuration once per row when opening many.
     """
-    return _parse_values(_open(token, keys if keys is not None else encryption_keys()).decode())
+    return _parse_values(_open(token, row, keys if keys is not None else encryption_keys()).decode())
 
 
-def _open_many(tokens, keys):
-    """The plain texts of `tokens`: those sealed alike (key version and form) decoded together."""
+def _open_many(tokens, rows, keys):
+    """The plain texts of `tokens` (of the identities `rows`): those sealed alike decoded together."""
     prefix = _prefix(tokens[0])
     if prefix:
-        # As if every text were sealed like the first: one whose prefix differs does not open so
-        # (another key, or bytes shifted by another prefix's length), and all are opened by group.
+        # As if every text were sealed like the first: a text with another prefix does not open so
+        # (another key, another alphabet, or its base64 shifted by the prefix's length); then by group.
         with contextlib.suppress(SealingError):
-            return _open_alike(tokens, prefix, keys)
+            return _open_alike(tokens, rows, prefix, keys)
     # Texts sealed under several keys or forms (before the key-rotation command has run): by group.
     groups = {}
     for position, token in enumerate(tokens):
         groups.setdefault(_prefix(token), []).append(position)
     texts = [None] * len(tokens)
     for group_prefix, positions in groups.items():
+        if not group_prefix:
+            raise SealingError("identity values are not a sealed text")
         group = [tokens[position] for position in positions]
-        opened = _open_alike(group, group_prefix, keys) if group_prefix else [_open(token, keys) for token in group]
+        opened = _open_alike(group, [rows[position] for position in positions], group_prefix, keys)
         for position, text in zip(positions, opened, strict=True):
             texts[position] = text
     return texts
 
 
-def _open_alike(tokens, prefix, keys):
-    """The plain texts of `tokens`, all starting with `prefix` (one key version, one form).
+def _open_alike(tokens, rows, prefix, keys):
+    """The plain texts of `tokens` (of the identities `rows`), all starting with `prefix` (one key version, one form).
 
     Each text is decoded and decrypted by C code mapped over the tokens: no
     Python runs per identity, and reading a thousand identities costs little
@@ -249,29 +247,42 @@ def _open_alike(tokens, prefix, keys):
     version = sealed_version(prefix)
     key = keys.get(version)
     if key is None:
-        return [_open(token, keys) for token in tokens]  # says which key is missing
-    decode = binascii.a2b_base64 if prefix.endswith(SEPARATOR) else _urlsafe_b64decode
+        raise SealingError(f"identity values sealed with key version {version}, which is not configured")
     try:
-        raws = list(map(decode, map(operator.itemgetter(slice(len(prefix), None)), tokens)))
-        return list(map(_cipher(key).decrypt, map(NONCE, raws), map(SEALED, raws), itertools.repeat(ASSOCIATED_DATA)))
+        raws = list(map(_b64decoder(prefix), map(operator.itemgetter(slice(len(prefix), None)), tokens)))
+        # cryptography's supported AESGCM only: its private OpenSSL binding could skip the per-call
+        # context set-up (about 19 us per identity with 3.4.8), but is not an API to build security on.
+        decrypt = _cipher(key).decrypt
+        if prefix.endswith(SEPARATOR):
+            associated = map(ROW_ASSOCIATED_DATA.__mod__, rows)
+        else:
+            associated = itertools.repeat(ASSOCIATED_DATA)
+        return list(map(decrypt, map(NONCE, raws), map(CIPHERTEXT, raws), associated))
     except (InvalidTag, binascii.Error, ValueError) as error:
         raise SealingError(f"identity values sealed with key version {version} do not open with that key") from error
 
 
-def unseal_columns(tokens, names):
-    """{name: [value of each token]} for the values `names` sealed in `tokens`, opened in one pass.
+def unseal_columns(tokens, rows, names):
+    """{name: [value of each token]} for the values `names` sealed in `tokens` (the texts of the
+    identities whose ids are `rows`), opened in one pass.
 
     A thousand identities read at once: the texts are split together and the
     values gathered a column at a time. A name a token does not hold reads None.
     """
     if not tokens:
         return {name: [] for name in names}
-    texts = _open_many(tokens, encryption_keys())
+    texts = _open_many(tokens, rows, encryption_keys())
     parts = b"\x00".join(texts).decode().split("\x00")
     # Values hold no NUL (seal refuses them): texts framed alike have the same number of parts (the
     # header, the values, the last part), so every text is framed so when the parts add up and each
     # text's first part is that header.
-    for header, frame_names in (*FIXED_FRAMES.items(), (FRAMED + ",".join(names), tuple(names))):
+    frames = [
+        *FIXED_FRAMES.items(),
+        # Earlier versions wrote the names in each text: all of a known list, or those asked for.
+        *((FRAMED + ",".join(frame_names), frame_names) for frame_names in FIXED_FRAMES.values()),
+        (FRAMED + ",".join(names), tuple(names)),
+    ]
+    for header, frame_names in frames:
         width = len(frame_names) + 2
         if len(parts) == width * len(texts) and parts[::width].count(header) == len(texts):
             columns = {}

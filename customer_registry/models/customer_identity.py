@@ -44,6 +44,9 @@ AUDITED_FIELDS = frozenset((*SEALED_FIELDS, "state_id", "country_id"))
 VALID_EMAIL = re.compile(r"[^@\s]+@[^@\s%_]+\.[^@\s%_]+")
 # Identity values with a keyed blind index, searchable by exact value while sealed.
 BLIND_INDEXED = {"email": "email_index", "phone": "phone_index"}
+# What the ORM computes from the values and the keys: never written by hand (a sealed text copied
+# from another row would open there, its values read under this member's code).
+SEALING_FIELDS = frozenset(("sealed_values", "key_version", "email_index", "phone_index", "index_key_version"))
 
 
 class _Sealed:
@@ -240,7 +243,9 @@ class CustomerIdentity(models.Model):
                 values[name] = fields.Date.to_string(value) if name == "birthdate" and value else (value or None)
                 if values[name] is not None:
                     values[name] = str(values[name])
-            identity.sealed_values = sealing.seal(values)
+            # Bound to the row: a text copied to another identity does not open there. A record not
+            # saved yet (a form's onchange) has no row to bind to; it is sealed when saved.
+            identity.sealed_values = sealing.seal(values, identity.id) if isinstance(identity.id, int) else False
             identity.key_version = version
 
     @api.depends("email", "phone")
@@ -264,14 +269,14 @@ class CustomerIdentity(models.Model):
             # columns only of rows not sealed yet (before the key-rotation command has run).
             records = super()._fetch_query(query, OrderedSet([*(f for f in fields if f not in sealed), *extra]))
             tokens = self._fields["sealed_values"]._get_cache(self.env)
-            if None in map(tokens.get, records._ids):
+            if not all(map(tokens.get, records._ids)):
                 plain = records.browse([record_id for record_id in records._ids if not tokens.get(record_id)])
                 super(CustomerIdentity, plain)._fetch_query(plain._as_query(ordered=False), sealed)
         # The values asked for: a read of some fields opens every text, but fills only their caches.
         records._unseal_into_cache([field.name for field in sealed])
         return records
 
-    def _unseal_into_cache(self, names=SEALED_FIELDS):
+    def _unseal_into_cache(self, names):
         """Fill the cache of the sealed fields `names` with the values sealed in each row (one decryption per identity).
 
         Values written in this transaction and not flushed yet are kept: the
@@ -280,11 +285,11 @@ class CustomerIdentity(models.Model):
         tokens = self._fields["sealed_values"]._get_cache(self.env)
         ids = self._ids
         texts = list(map(tokens.get, ids))
-        if None in texts:  # rows not sealed yet (no text, None in the cache): their columns were fetched
+        if not all(texts):  # rows not sealed yet (no text): their columns were fetched
             ids = [record_id for record_id, text in zip(ids, texts, strict=True) if text]
             texts = list(filter(None, texts))
         try:
-            columns = sealing.unseal_columns(texts, names)
+            columns = sealing.unseal_columns(texts, ids, names)
         except sealing.SealingError as error:
             raise UserError(
                 self.env._(
@@ -373,6 +378,15 @@ class CustomerIdentity(models.Model):
         return result
 
     @api.model
+    def _check_sealing_not_written(self, vals):
+        if not self.env.su and SEALING_FIELDS.intersection(vals):
+            raise UserError(
+                self.env._(
+                    "An identity's encrypted text and blind index are computed from its values: they are not written."
+                )
+            )
+
+    @api.model
     def _check_email_format(self, vals):
         """One well-formed address, or none: erasure removes mails by the member's whole address."""
         email = vals.get("email")
@@ -385,6 +399,7 @@ class CustomerIdentity(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_sealing_not_written(vals)
             self._check_email_format(vals)
             member = self.env["res.partner"].sudo().browse(vals.get("partner_id"))
             self._check_code_is_the_members(member[:1], vals)
@@ -394,6 +409,7 @@ class CustomerIdentity(models.Model):
         return identities
 
     def write(self, vals):
+        self._check_sealing_not_written(vals)
         self._check_email_format(vals)
         if "pseudonym" in vals:
             for identity in self.sudo():

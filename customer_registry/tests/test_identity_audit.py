@@ -192,8 +192,8 @@ class TestIdentityAudit(HttpCase):
 
     @mute_logger("odoo.sql_db")
     def test_a_reader_or_company_the_audit_names_cannot_be_deleted(self):
-        """The audit keeps who read and for which company: the database refuses to delete them, as a
-        foreign key would, without checking them at each entry; a user the audit does not name goes."""
+        """The audit keeps who read and for which company: the database refuses to delete them (its
+        foreign keys, whose check also sees entries committed meanwhile); a user it does not name goes."""
         self.identities.with_user(self.pii_user).read(["email"])
         self.env.cr.precommit.run()
         company = self.env["res.company"].create({"name": "Qaudit Closed Shop"})

@@ -182,24 +182,27 @@ class TestIdentitySealing(RegistryCase):
         """What cryptography's AESGCM seals opens; a changed byte, another key or purpose do not."""
         key = base64.urlsafe_b64decode(self.key1)
         values = {"email": "signe.qsealtest@example.com", "notes": "<p>æøå</p>", "street": None}
-        token = sealing.seal(values)
-        self.assertEqual(sealing.unseal(token), values)
+        token = sealing.seal(values, 7)
+        self.assertEqual(sealing.unseal(token, 7), values)
+        with self.assertRaises(sealing.SealingError):
+            sealing.unseal(token, 8)  # another identity's row
         # A text sealed by cryptography's AESGCM itself opens; one changed byte, another key or purpose do not.
         nonce = os.urandom(sealing.NONCE_SIZE)
         raw = AESGCM(key).encrypt(nonce, b'{"city":"Qsealby"}', sealing.ASSOCIATED_DATA)
-        self.assertEqual(sealing.unseal(f"crv1:{base64.urlsafe_b64encode(nonce + raw).decode()}"), {"city": "Qsealby"})
+        opened = sealing.unseal(f"crv1:{base64.urlsafe_b64encode(nonce + raw).decode()}", 7)
+        self.assertEqual(opened, {"city": "Qsealby"})
         forged = bytearray(nonce + raw)
         forged[sealing.NONCE_SIZE + 3] ^= 1
         other_purpose = AESGCM(key).encrypt(nonce, b'{"city":"Qsealby"}', b"another table")
         for sealed in (bytes(forged), nonce + other_purpose):
             with self.assertRaises(sealing.SealingError):
-                sealing.unseal(f"crv1:{base64.urlsafe_b64encode(sealed).decode()}")
+                sealing.unseal(f"crv1:{base64.urlsafe_b64encode(sealed).decode()}", 7)
         with self.assertRaises(sealing.SealingError):
-            sealing.unseal(token, {1: os.urandom(32)})
-        self.assertEqual(sealing.unseal(token), values, "a refused text leaves the next one readable")
+            sealing.unseal(token, 7, {1: os.urandom(32)})
+        self.assertEqual(sealing.unseal(token, 7), values, "a refused text leaves the next one readable")
         # Threads (Odoo's workers) open texts side by side.
         results = []
-        threads = [threading.Thread(target=lambda: results.append(sealing.unseal(token))) for _ in range(4)]
+        threads = [threading.Thread(target=lambda: results.append(sealing.unseal(token, 7))) for _ in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -249,7 +252,7 @@ class TestIdentitySealing(RegistryCase):
         identities = self.env["res.partner"].concat(*members).registry_identity_ids
         self.env.flush_all()
         self.env.cr.execute("SELECT sealed_values FROM customer_identity WHERE id = %s", [identities[0].id])
-        current = sealing._open(self.env.cr.fetchone()[0], sealing.encryption_keys())
+        current = sealing._open(self.env.cr.fetchone()[0], identities[0].id, sealing.encryption_keys())
         self.assertNotIn(b"legal_name", current, "a text sealed now does not repeat the values' names")
         for identity in identities[:2]:
             values = dict.fromkeys(SEALED_FIELDS)
@@ -305,13 +308,61 @@ class TestIdentitySealing(RegistryCase):
                 sorted(expected, key=lambda row: row["id"]),
             )
 
+    def test_a_sealed_text_cannot_be_written_nor_altered_to_open(self):
+        """A personal-data user cannot copy another member's sealed text onto an identity (its values
+        would read under this member's code, audited as this member); an altered text does not open."""
+        first, second = (self.create_member(email=f"qcopy{index}@example.com") for index in range(2))
+        self.env.flush_all()
+        mine = first.registry_identity_ids.with_user(self.pii_user)
+        theirs = second.registry_identity_ids.with_user(self.pii_user)
+        token = theirs.read(["sealed_values"])[0]["sealed_values"]
+        for vals in ({"sealed_values": token}, {"email_index": "x"}, {"key_version": 0}):
+            with self.assertRaises(UserError):
+                mine.write(vals)
+        with self.assertRaises(UserError):
+            self.env["customer.identity"].with_user(self.pii_user).create(
+                {"partner_id": first.id, "sealed_values": token}
+            )
+        result = (
+            self.env["customer.identity"]
+            .with_user(self.pii_user)
+            .load([".id", "sealed_values"], [[str(mine.id), token]])
+        )
+        self.assertTrue(result["messages"], "an import of the sealed text is refused")
+        self.env.invalidate_all()
+        self.assertEqual(mine.email, "qcopy0@example.com")
+        self.assertEqual(sealing.unseal(token, theirs.id)["email"], "qcopy1@example.com")
+        # Copied by SQL onto another identity's row, the text does not open there.
+        self.env.cr.execute("UPDATE customer_identity SET sealed_values = %s WHERE id = %s", [token, mine.id])
+        self.env.invalidate_all()
+        with self.assertRaises(UserError):
+            mine.read(["email"])
+        # Appended, inserted or re-prefixed, a text does not open (strict base64, one way to write a version).
+        body = token.partition(";")[2]
+        for altered in (
+            token + "QUJD",
+            f"crv1;{body[:20]}\n{body[20:]}",
+            f"crv01;{body}",
+            f"crv1;{body[:20]}-{body[20:]}",
+        ):
+            with self.assertRaises(sealing.SealingError, msg=repr(altered[:8])):
+                sealing.unseal(altered, theirs.id)
+        # An empty text is no text: the row reads its (empty) columns, alone or beside a sealed row.
+        self.env.cr.execute("UPDATE customer_identity SET sealed_values = '' WHERE id = %s", [mine.id])
+        self.env.invalidate_all()
+        rows = {row["id"]: row["email"] for row in (mine | theirs).read(["email"])}
+        self.assertEqual(rows, {mine.id: False, theirs.id: "qcopy1@example.com"})
+        self.env.invalidate_all()
+        self.assertEqual(mine.read(["email"]), [{"id": mine.id, "email": False}])
+
     def test_many_sealed_texts_open_together_and_a_bad_one_is_refused(self):
         names = ("email", "city", "notes")
         values = [
             {"email": f"q{index}@example.com", "city": "Qby" * index or None, "notes": None} for index in range(7)
         ]
-        tokens = [sealing.seal(value) for value in values]
-        columns = sealing.unseal_columns(tokens, names)
+        tokens = [sealing.seal(value, row) for row, value in enumerate(values)]
+        rows = list(range(len(values)))
+        columns = sealing.unseal_columns(tokens, rows, names)
         self.assertEqual(columns, {name: [value[name] for value in values] for name in names})
         # A text sealed as JSON by an earlier version opens among framed ones.
         key = base64.urlsafe_b64decode(self.key1)
@@ -319,13 +370,13 @@ class TestIdentitySealing(RegistryCase):
         earlier = AESGCM(key).encrypt(nonce, b'{"email":"old@example.com","city":null}', sealing.ASSOCIATED_DATA)
         earlier = f"crv1:{base64.urlsafe_b64encode(nonce + earlier).decode()}"
         self.assertEqual(
-            sealing.unseal_columns([tokens[0], earlier], names)["email"], ["q0@example.com", "old@example.com"]
+            sealing.unseal_columns([tokens[0], earlier], [0, 99], names)["email"], ["q0@example.com", "old@example.com"]
         )
         # One changed character, valid base64 or not, refuses the whole read rather than returning garbage.
         for bad_char in ("A" if tokens[3][30] != "A" else "B", "!"):
             forged = tokens[3][:30] + bad_char + tokens[3][31:]
             with self.assertRaises(sealing.SealingError):
-                sealing.unseal_columns([*tokens[:3], forged, *tokens[4:]], names)
+                sealing.unseal_columns([*tokens[:3], forged, *tokens[4:]], rows, names)
         # NUL frames the values: a value holding one is refused, as PostgreSQL refuses it in plain text.
         with self.assertRaises(ValueError):
-            sealing.seal({"email": "a\x00b@example.com"})
+            sealing.seal({"email": "a\x00b@example.com"}, 1)
