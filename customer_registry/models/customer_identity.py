@@ -262,30 +262,30 @@ class CustomerIdentity(models.Model):
             return super()._fetch_query(query, fields)
         # The sealed text, and what the read's audit entry names (the code, the company).
         extra = [self._fields[name] for name in ("sealed_values", "pseudonym", "company_id")]
-        if not sealing.current_version():
-            records = super()._fetch_query(query, OrderedSet([*fields, *extra]))
-        else:
-            # Sealed rows keep their plain columns empty: fetch the sealed text instead, and the
-            # columns only of rows not sealed yet (before the key-rotation command has run).
-            records = super()._fetch_query(query, OrderedSet([*(f for f in fields if f not in sealed), *extra]))
-            tokens = self._fields["sealed_values"]._get_cache(self.env)
-            if not all(map(tokens.get, records._ids)):
-                plain = records.browse([record_id for record_id in records._ids if not tokens.get(record_id)])
-                super(CustomerIdentity, plain)._fetch_query(plain._as_query(ordered=False), sealed)
+        version = sealing.current_version()
+        # Sealed rows keep their plain columns empty: with a key, fetch the sealed text instead.
+        fetched = fields if not version else (field for field in fields if field not in sealed)
+        records = super()._fetch_query(query, OrderedSet([*fetched, *extra]))
         # The values asked for: a read of some fields opens every text, but fills only their caches.
-        records._unseal_into_cache([field.name for field in sealed])
+        plain = records._unseal_into_cache([field.name for field in sealed])
+        if plain and version:
+            # Rows not sealed yet (before the key-rotation command has run): their columns.
+            super(CustomerIdentity, plain)._fetch_query(plain._as_query(ordered=False), sealed)
         return records
 
     def _unseal_into_cache(self, names):
         """Fill the cache of the sealed fields `names` with the values sealed in each row (one decryption per identity).
 
         Values written in this transaction and not flushed yet are kept: the
-        fetch does not overwrite them either.
+        fetch does not overwrite them either. Returns the records without a
+        sealed text, whose values are in their columns.
         """
         tokens = self._fields["sealed_values"]._get_cache(self.env)
         ids = self._ids
         texts = list(map(tokens.get, ids))
-        if not all(texts):  # rows not sealed yet (no text): their columns were fetched
+        plain = self.browse()
+        if not all(texts):
+            plain = self.browse([record_id for record_id, text in zip(ids, texts, strict=True) if not text])
             ids = [record_id for record_id, text in zip(ids, texts, strict=True) if text]
             texts = list(filter(None, texts))
         try:
@@ -314,6 +314,7 @@ class CustomerIdentity(models.Model):
             else:
                 # Strings as sealed: Char and Html values are cached as they are, None for empty.
                 cache.update(zip(ids, values, strict=True))
+        return plain
 
     def _registry_reseal(self):
         """Seal (or re-seal under the current key) and re-index these identities, emptying their plain columns."""

@@ -132,11 +132,6 @@ class CustomerIdentityAudit(models.Model):
             CREATE INDEX IF NOT EXISTS customer_identity_audit_member_codes_index
                 ON customer_identity_audit USING gin (string_to_array(member_codes, ' '));
 
-            -- A trigger of a development version that replaced the foreign keys, gone.
-            DROP TRIGGER IF EXISTS customer_identity_audit_keep_readers ON res_users;
-            DROP TRIGGER IF EXISTS customer_identity_audit_keep_readers ON res_company;
-            DROP FUNCTION IF EXISTS customer_identity_audit_keep_readers();
-
             CREATE OR REPLACE FUNCTION customer_identity_audit_purge() RETURNS integer
             LANGUAGE plpgsql AS $$
             DECLARE purged integer;
