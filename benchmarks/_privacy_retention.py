@@ -25,9 +25,9 @@ BATCH_LOGGER = "odoo.addons.customer_registry.models.res_partner_privacy"
 
 MEMBERS_SQL = """
 INSERT INTO res_partner (name, complete_name, active, type, autopost_bills, is_registry_member, pseudonym,
-                         company_id, create_date, write_date, create_uid, write_uid)
+                         company_id, registry_enrolled_at, create_date, write_date, create_uid, write_uid)
 SELECT code, code, TRUE, 'contact', 'ask', TRUE, code, %(company)s,
-       now() - %(age)s::interval, now() - %(age)s::interval, 1, 1
+       now() - %(age)s::interval, now() - %(age)s::interval, now() - %(age)s::interval, 1, 1
   FROM unnest(%(codes)s::text[]) AS code
 RETURNING id
 """

@@ -15,6 +15,8 @@ AUDIT_COLUMNS = ("create_uid", "write_uid")
 # Transaction-local PostgreSQL settings read by the ledger's triggers.
 POSTING_SETTING = "customer_registry.ledger_posting"
 MAINTENANCE_SETTING = "customer_registry.ledger_maintenance"
+# Set by a member's erasure while it clears the notes of the member's entries (nothing else).
+ERASURE_SETTING = "customer_registry.ledger_erasure"
 
 UNCHANGED_AUDIT = " ".join(f"- '{column}'" for column in AUDIT_COLUMNS)
 
@@ -39,6 +41,11 @@ BEGIN
         RETURN NEW;
     END IF;
     IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) {UNCHANGED_AUDIT}) = (to_jsonb(OLD) {UNCHANGED_AUDIT}) THEN
+        RETURN NEW;
+    END IF;
+    -- A member's erasure clears the free text of its entries; points, balances and dates stay.
+    IF TG_OP = 'UPDATE' AND NEW.note IS NULL AND current_setting('{ERASURE_SETTING}', true) = 'on'
+       AND (to_jsonb(NEW) - 'note' {UNCHANGED_AUDIT}) = (to_jsonb(OLD) - 'note' {UNCHANGED_AUDIT}) THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'customer_loyalty_entry is append-only: % refused', TG_OP

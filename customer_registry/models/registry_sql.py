@@ -189,6 +189,11 @@ def partner_guard_sql(partner_model):
             NEW.has_marketing_consent := EXISTS (SELECT 1 FROM customer_consent c WHERE c.partner_id = NEW.id
                                                   AND c.purpose = 'marketing' AND c.withdrawn_at IS NULL);
             IF TG_OP = 'INSERT' OR NOT OLD.is_registry_member THEN
+                -- The enrollment date, from which the storage limit counts for a member who never
+                -- bought (not the contact's creation: a contact of years enrolled today is new).
+                NEW.registry_enrolled_at := CASE WHEN TG_OP = 'INSERT'
+                    THEN COALESCE(NEW.registry_enrolled_at, now() AT TIME ZONE 'UTC')
+                    ELSE now() AT TIME ZONE 'UTC' END;
                 IF EXISTS (SELECT 1 FROM res_partner child WHERE child.parent_id = NEW.id)
                    OR EXISTS (SELECT 1 FROM res_users WHERE partner_id = NEW.id)
                    OR EXISTS (SELECT 1 FROM res_company WHERE partner_id = NEW.id)
@@ -384,9 +389,19 @@ def identity_guard_sql():
         DECLARE
             member res_partner%ROWTYPE;
         BEGIN
+            -- An identity is its member's for good: moved to another member (an erased one, whose code
+            -- then names the reads of this person), the audit and the erasure would follow the wrong code.
+            IF TG_OP = 'UPDATE' AND NEW.partner_id IS DISTINCT FROM OLD.partner_id THEN
+                RAISE EXCEPTION 'customer_registry: identity %: it stays with its member', OLD.id
+                    USING ERRCODE = 'check_violation';
+            END IF;
             SELECT * INTO member FROM res_partner WHERE id = NEW.partner_id;
             IF NOT COALESCE(member.is_registry_member, false) THEN
                 RAISE EXCEPTION 'customer_registry: an identity belongs to a registry member'
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            IF member.registry_erased_at IS NOT NULL THEN
+                RAISE EXCEPTION 'customer_registry: member %: erased, it has no identity any more', member.pseudonym
                     USING ERRCODE = 'check_violation';
             END IF;
             NEW.company_id := member.company_id;

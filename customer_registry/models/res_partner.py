@@ -44,6 +44,13 @@ class ResPartner(models.Model):
     registry_greeting_name = fields.Char(
         string="Greeting Name", help="What the member asked to be called; shown instead of the name."
     )
+    registry_enrolled_at = fields.Datetime(
+        string="Enrolled On",
+        readonly=True,
+        copy=False,
+        help="When the contact became a member (set by the database). A member who never bought is kept "
+        "for the storage limit from this date.",
+    )
     registry_postal_area = fields.Char(
         string="Postal Area",
         readonly=True,
@@ -78,6 +85,14 @@ class ResPartner(models.Model):
         self.env.cr.execute(registry_sql.partner_guard_sql(self))
         # The loyalty balance and tier move only by ledger entries (see customer_loyalty_entry).
         self.env.cr.execute(PARTNER_GUARD)
+        # Members enrolled before the date was kept: their identity was created at enrollment.
+        self.env.cr.execute(
+            """UPDATE res_partner partner
+                  SET registry_enrolled_at = COALESCE(
+                          (SELECT min(identity.create_date) FROM customer_identity identity
+                            WHERE identity.partner_id = partner.id), partner.create_date)
+                WHERE partner.is_registry_member AND partner.registry_enrolled_at IS NULL"""
+        )
         return result
 
     @api.depends("pseudonym")
@@ -177,11 +192,18 @@ class ResPartner(models.Model):
             )
         )
 
+    def _check_enrollment_date_untouched(self, vals):
+        # The storage limit erases a member who never bought from this date on: an earlier one,
+        # imported or typed, would erase members before their time. The database sets it.
+        if "registry_enrolled_at" in vals and not self.env.su:
+            raise UserError(self.env._("A member's enrollment date is set when the contact becomes a member."))
+
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
         for vals in vals_list:
             self.browse()._check_loyalty_columns_untouched(vals)
+            self.browse()._check_enrollment_date_untouched(vals)
             # Derived from the identity's postal code (written by the identity only): a value given
             # here would only wait on a contact for its enrollment, where the database refuses it.
             if not self.env.context.get("customer_registry_postal_area_sync"):
@@ -213,6 +235,7 @@ class ResPartner(models.Model):
             vals["name"] = vals.get("registry_greeting_name") or code
             vals["company_id"] = vals.get("company_id") or defaults.get("company_id") or self.env.company.id
         partners = super().create(vals_list)
+        partners.invalidate_recordset(["registry_enrolled_at"])  # set by the database
         if personal:
             self.env["customer.identity"].sudo().create(
                 [
@@ -224,6 +247,7 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         self._check_loyalty_columns_untouched(vals)
+        self._check_enrollment_date_untouched(vals)
         derived = {"has_health_consent", "has_marketing_consent"}.intersection(vals)
         if "registry_postal_area" in vals and not self.env.context.get("customer_registry_postal_area_sync"):
             derived.add("registry_postal_area")
@@ -488,6 +512,7 @@ class ResPartner(models.Model):
             super(ResPartner, partner.with_context(tracking_disable=True)).write(cleared)  # pylint: disable=super-method-mismatch
         # The partner rows first: the database accepts an identity for a member only.
         self.flush_recordset()
+        self.invalidate_recordset(["registry_enrolled_at"])  # set by the database
         self.env["customer.identity"].sudo().create(identities)
         self._forget_tracked_personal_data()
         # Orders rung up before enrollment kept the contact's email and phone.

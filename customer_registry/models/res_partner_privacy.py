@@ -9,6 +9,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_normalize, email_normalize_all
 from odoo.tools.sql import escape_psql
 
+from .. import sealing
+from .customer_loyalty_entry import ERASURE_SETTING
+
 PII_GROUP = "customer_registry.group_registry_pii"
 _logger = logging.getLogger(__name__)
 COUNTED_ORDER_STATES = ("paid", "done")
@@ -98,6 +101,9 @@ class ResPartner(models.Model):
         member_ids = members.ids
         for stats in removed.values():
             stats.update(messages=0, followers=0, activities=0)
+        # The members as another document's partner (tracked many2one values show their label, the
+        # greeting name), as the author of messages elsewhere: what enrollment forgets, erasure too.
+        members._forget_tracked_personal_data()
         # The chatter of the member's record: messages (with their tracking values), followers,
         # activities and attachments; and the member as a follower of other documents.  One
         # statement per kind for the whole batch, not per member: the storage-limit job erases
@@ -141,12 +147,29 @@ class ResPartner(models.Model):
         self._registry_erase_address_traces(
             emails, [identity.legal_name for identity in identities if identity.legal_name]
         )
+        self._registry_erase_phone_traces(member_ids, [identity.phone for identity in identities if identity.phone])
+        self._registry_erase_notifications(
+            [
+                value
+                for identity in identities
+                for value in (identity.legal_name, identity.email, identity.phone, identity.street)
+                if value
+            ]
+        )
+        self._registry_erase_ledger_notes(member_ids)
         # Free text written about the member elsewhere: the notes of its orders (not bookkeeping
         # data) and the bodies of messages it wrote on other documents.
+        member_orders = "order_id IN (SELECT id FROM pos_order WHERE partner_id = ANY(%s))"
         for table, column, where in (
             ("pos_order", "general_customer_note", "partner_id = ANY(%s)"),
             ("pos_order", "internal_note", "partner_id = ANY(%s)"),
-            ("pos_order_line", "customer_note", "order_id IN (SELECT id FROM pos_order WHERE partner_id = ANY(%s))"),
+            # The name the cashier gave the order (a tab, a table: often the customer's).
+            ("pos_order", "floating_order_name", "partner_id = ANY(%s)"),
+            ("pos_order_line", "customer_note", member_orders),
+            # The kitchen's note on a line ("no nuts, allergic"): health data too.
+            ("pos_order_line", "note", member_orders),
+            # Filled in by card terminals: the card holder's name. The payment and its amount stay.
+            ("pos_payment", "cardholder_name", "pos_order_id IN (SELECT id FROM pos_order WHERE partner_id = ANY(%s))"),
             ("mail_message", "body", "author_id = ANY(%s)"),
         ):
             self.env.cr.execute(
@@ -241,9 +264,19 @@ class ResPartner(models.Model):
             if mail_ids:
                 mails = _delete_returning(cr, "mail_mail", SQL("id = ANY(%s)", mail_ids), "mail_message_id")
                 _delete_returning(cr, "mail_message", SQL("id = ANY(%s)", [row[0] for row in mails if row[0]]))
+            # The member's clicks on the mailings' links (address, country): gone with the traces.
+            if "link.tracker.click" in self.env and (trace_ids := matching("mailing_trace", "email")):
+                _delete_returning(cr, "link_tracker_click", SQL("mailing_trace_id = ANY(%s)", trace_ids))
             for model, table in (("mailing.contact", "mailing_contact"), ("mailing.trace", "mailing_trace")):
                 if model in self.env and (row_ids := matching(table, "email")):
                     _delete_returning(cr, table, SQL("id = ANY(%s)", row_ids))
+            # The blocklist (an unsubscribed address): privacy_lookup finds it. Erased, the address is no
+            # longer known here at all, so nothing is sent to it unless it is given again.
+            if "mail.blacklist" in self.env and (row_ids := matching("mail_blacklist", "email")):
+                _delete_returning(cr, "mail_message", SQL("model = 'mail.blacklist' AND res_id = ANY(%s)", row_ids))
+                for table in ("mail_followers", "mail_activity"):
+                    _delete_returning(cr, table, SQL("res_model = 'mail.blacklist' AND res_id = ANY(%s)", row_ids))
+                _delete_returning(cr, "mail_blacklist", SQL("id = ANY(%s)", row_ids))
         # Odoo's privacy_lookup, used to answer the request, keeps what was looked up (name, email)
         # and the names of the records found in its wizard until the transient vacuum: not after this.
         # Exact (case-insensitive) values, never patterns: another person's search must stay.
@@ -260,6 +293,93 @@ class ResPartner(models.Model):
                     WHERE lower(trim(email)) = ANY(%(values)s) OR lower(trim(name)) = ANY(%(values)s)""",
                 {"values": values},
             )
+
+    @api.model
+    def _registry_erase_phone_traces(self, member_ids, phones):
+        """Text messages (SMS) to the members or their numbers, queued, sent or failed, and SMS composers
+        left open on them: a chatter message's deletion only unlinks its SMS."""
+        cr = self.env.cr
+        if "sms.sms" not in self.env:
+            return
+        wanted = {digits for digits in map(sealing.normalize_phone, phones) if len(digits) >= 6}
+
+        def same_number(digits):
+            # With or without the country code: one is the other, or ends with it (a national number).
+            return any(
+                digits == known
+                or (min(len(digits), len(known)) >= 8 and (digits.endswith(known) or known.endswith(digits)))
+                for known in wanted
+            )
+
+        def by_number(table, column):
+            if not wanted:
+                return []
+            # The last six digits narrow the rows read; the whole normalised number decides.
+            patterns = [f"%{digits[-6:]}%" for digits in wanted]
+            cr.execute(
+                SQL(
+                    "SELECT id, %s FROM %s WHERE %s LIKE ANY(%s)",
+                    SQL.identifier(column),
+                    SQL.identifier(table),
+                    SQL("regexp_replace(%s, '[^0-9]', '', 'g')", SQL.identifier(column)),
+                    patterns,
+                )
+            )
+            return [
+                row_id
+                for row_id, value in cr.fetchall()
+                if any(
+                    same_number(sealing.normalize_phone(number))
+                    for number in (value or "").replace(";", ",").replace("\n", ",").split(",")
+                )
+            ]
+
+        sms_ids = by_number("sms_sms", "number")
+        _delete_returning(cr, "sms_sms", SQL("partner_id = ANY(%s) OR id = ANY(%s)", list(member_ids), sms_ids))
+        if "sms.composer" in self.env:
+            composer_ids = {
+                *by_number("sms_composer", "numbers"),
+                *by_number("sms_composer", "recipient_single_number_itf"),
+            }
+            _delete_returning(
+                cr,
+                "sms_composer",
+                SQL(
+                    "(res_model = 'res.partner' AND res_id = ANY(%s)) OR id = ANY(%s)",
+                    list(member_ids),
+                    list(composer_ids),
+                ),
+            )
+
+    @api.model
+    def _registry_erase_notifications(self, values):
+        """The bus's pending notifications naming the members (kept a day for clients that reconnect):
+        the chatter and mails they carried are gone, their copies go too. Values of fewer than four
+        characters are not searched (they would match anyone's notifications)."""
+        patterns = set()
+        for value in values:
+            value = value.strip()
+            if len(value) >= 4:
+                for form in (value, json.dumps(value)[1:-1]):  # as written, and as JSON escapes it
+                    patterns.add(f"%{escape_psql(form)}%")
+        if patterns and "bus.bus" in self.env:
+            _delete_returning(self.env.cr, "bus_bus", SQL("message ILIKE ANY(%s)", sorted(patterns)))
+
+    @api.model
+    def _registry_erase_ledger_notes(self, member_ids):
+        """The notes of the members' loyalty entries (an adjustment's reason is typed about the member):
+        the entries, their points and balances stay; the ledger lets the erasure clear a note only."""
+        cr = self.env.cr
+        cr.execute(SQL("SELECT set_config(%s, 'on', true)", ERASURE_SETTING))
+        cr.execute(
+            SQL(
+                "UPDATE customer_loyalty_entry SET note = NULL WHERE member_id = ANY(%s) AND note IS NOT NULL",
+                list(member_ids),
+            )
+        )
+        cr.execute(SQL("SELECT set_config(%s, 'off', true)", ERASURE_SETTING))
+        cr.execute(SQL("DELETE FROM customer_loyalty_adjustment WHERE member_id = ANY(%s)", list(member_ids)))
+        self.env["customer.loyalty.entry"].invalidate_model(["note"])
 
     def _registry_erase_order_allergen_warnings(self, member_ids):
         """Delete the allergen warnings (confirmed and not) of the members' order lines; the orders stay.
@@ -399,7 +519,7 @@ class ResPartner(models.Model):
 
     @api.model
     def _registry_inactive_member_ids(self, company, months, after_id=0, limit=None, with_health_data=False):
-        """Members of `company` with no purchase for `months` (never bought: enrolled before), by id."""
+        """Members of `company` enrolled over `months` ago with no purchase for `months`, by id."""
         cutoff = fields.Datetime.now() - relativedelta(months=months)
         health = (
             SQL(
@@ -422,7 +542,7 @@ class ResPartner(models.Model):
             SQL(
                 """SELECT p.id FROM res_partner p
                     WHERE p.is_registry_member AND p.registry_erased_at IS NULL AND p.company_id = %(company)s
-                      AND p.id > %(after)s AND p.create_date < %(cutoff)s %(health)s
+                      AND p.id > %(after)s AND p.registry_enrolled_at < %(cutoff)s %(health)s
                       AND NOT EXISTS (SELECT 1 FROM pos_order o
                                        WHERE o.partner_id = p.id AND o.state IN %(states)s
                                          AND o.date_order >= %(cutoff)s)

@@ -311,7 +311,9 @@ class TestAllergenOrderLines(PosPrivacyCase):
             "UPDATE pos_order SET date_order = now() - interval '2 years' WHERE partner_id = %s", [self.allergic.id]
         )
         self.env.cr.execute(
-            "UPDATE res_partner SET create_date = now() - interval '3 years' WHERE id = %s", [self.allergic.id]
+            "UPDATE res_partner SET create_date = now() - interval '3 years',"
+            " registry_enrolled_at = now() - interval '3 years' WHERE id = %s",
+            [self.allergic.id],
         )
         self.env.company.registry_health_data_months = 12
         Partner = self.env["res.partner"].sudo()

@@ -31,9 +31,15 @@ class TestStorageLimits(TransactionCase):
             members[-1].registry_severe_allergen_ids = nuts
             # Enrolled three years ago and never bought since; Rolf joined last month.
             cr.execute(
-                "UPDATE res_partner SET create_date = now() - interval '3 years' WHERE id = ANY(%s)", [members[:3].ids]
+                "UPDATE res_partner SET create_date = now() - interval '3 years',"
+                " registry_enrolled_at = now() - interval '3 years' WHERE id = ANY(%s)",
+                [members[:3].ids],
             )
-            cr.execute("UPDATE res_partner SET create_date = now() - interval '1 month' WHERE id = %s", [members[3].id])
+            cr.execute(
+                "UPDATE res_partner SET create_date = now() - interval '1 month',"
+                " registry_enrolled_at = now() - interval '1 month' WHERE id = %s",
+                [members[3].id],
+            )
             cr.commit()
             self.member_ids = members.ids
         self.addCleanup(self.cleanup)
@@ -88,7 +94,9 @@ class TestStorageLimits(TransactionCase):
             env.company.registry_erase_inactive_months = 24
             # Rolf joined last month and has not bought yet: not due.
             cr.execute(
-                "UPDATE res_partner SET create_date = now() - interval '1 month' WHERE id = %s", [self.member_ids[-1]]
+                "UPDATE res_partner SET create_date = now() - interval '1 month',"
+                " registry_enrolled_at = now() - interval '1 month' WHERE id = %s",
+                [self.member_ids[-1]],
             )
             cr.commit()
         blocker_cr, _blocker = self.connect()
@@ -117,7 +125,9 @@ class TestStorageLimits(TransactionCase):
         with cr:
             env.company.write({"registry_erase_inactive_months": 0, "registry_health_data_months": 12})
             cr.execute(
-                "UPDATE res_partner SET create_date = now() - interval '2 years' WHERE id = %s", [self.member_ids[-1]]
+                "UPDATE res_partner SET create_date = now() - interval '2 years',"
+                " registry_enrolled_at = now() - interval '2 years' WHERE id = %s",
+                [self.member_ids[-1]],
             )
             cr.commit()
             env["res.partner"]._cron_registry_storage_limits()
