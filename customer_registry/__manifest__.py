@@ -9,7 +9,7 @@
     "website": "https://github.com/customer-registry/customer_registry",
     "author": "customer_registry contributors",
     "license": "LGPL-3",
-    "depends": ["point_of_sale", "spreadsheet_dashboard"],
+    "depends": ["point_of_sale", "spreadsheet_dashboard", "base_import"],
     "external_dependencies": {"python": ["python-stdnum", "cryptography"]},
     "data": [
         "security/customer_registry_groups.xml",

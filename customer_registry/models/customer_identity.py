@@ -47,6 +47,8 @@ BLIND_INDEXED = {"email": "email_index", "phone": "phone_index"}
 # What the ORM computes from the values and the keys: never written by hand (a sealed text copied
 # from another row would open there, its values read under this member's code).
 SEALING_FIELDS = frozenset(("sealed_values", "key_version", "email_index", "phone_index", "index_key_version"))
+# Readable by no user (the ORM reads them as superuser): see security/customer_registry_groups.xml.
+SEALING_INTERNALS = "customer_registry.group_registry_sealing_internals"
 
 
 class _Sealed:
@@ -71,7 +73,16 @@ class _Sealed:
 
     def condition_to_sql(self, field_expr, operator, value, model, alias, query):
         if not sealing.current_version() or field_expr != self.name:
-            return super().condition_to_sql(field_expr, operator, value, model, alias, query)
+            condition = super().condition_to_sql(field_expr, operator, value, model, alias, query)
+        else:
+            condition = self._blind_index_condition(operator, value, model, alias, query)
+        if not model.env.su:
+            # A search by a personal value tells whose value it is (a count of 1 for a guessed email):
+            # audited like a read, naming the members the condition matches.
+            model.env["customer.identity.audit"]._record_search(self.name, condition, alias)
+        return condition
+
+    def _blind_index_condition(self, operator, value, model, alias, query):
         index_name = BLIND_INDEXED.get(self.name)
         # Exact values only: an ilike turned into an exact match would find nothing and say nothing.
         if index_name is None or operator not in ("=", "in"):
@@ -82,7 +93,8 @@ class _Sealed:
             )
         values = list(value) if isinstance(value, COLLECTION_TYPES) else [value]
         digests = [digest for item in values if item for digest in sealing.blind_index_candidates(self.name, item)]
-        column = model._field_to_sql(alias, index_name, query)
+        # The index column is readable by no user: the condition on the value asked for was checked.
+        column = model.sudo()._field_to_sql(alias, index_name, query)
         conditions = []
         if digests:
             conditions.append(SQL("%s IN %s", column, tuple(digests)))
@@ -204,7 +216,9 @@ class CustomerIdentity(models.Model):
     vat = SealedChar(string="Tax ID", help="A private person's tax or national identity number.")
     notes = SealedHtml()
     # Encryption at rest (see sealing.py): the identity's values sealed together, and the key version.
-    sealed_values = fields.Text(compute="_compute_sealed_values", store=True, readonly=True, copy=False)
+    sealed_values = fields.Text(
+        compute="_compute_sealed_values", store=True, readonly=True, copy=False, groups=SEALING_INTERNALS
+    )
     key_version = fields.Integer(
         compute="_compute_sealed_values",
         store=True,
@@ -214,8 +228,12 @@ class CustomerIdentity(models.Model):
         help="Version of the key that sealed this identity's values; 0: stored as plain text.",
     )
     # Keyed blind index (HMAC) of the normalised email and phone: the "forgot my card" lookup.
-    email_index = fields.Char(compute="_compute_blind_index", store=True, readonly=True, copy=False, index=True)
-    phone_index = fields.Char(compute="_compute_blind_index", store=True, readonly=True, copy=False, index=True)
+    email_index = fields.Char(
+        compute="_compute_blind_index", store=True, readonly=True, copy=False, index=True, groups=SEALING_INTERNALS
+    )
+    phone_index = fields.Char(
+        compute="_compute_blind_index", store=True, readonly=True, copy=False, index=True, groups=SEALING_INTERNALS
+    )
     index_key_version = fields.Integer(
         compute="_compute_blind_index", store=True, readonly=True, copy=False, index=True
     )
@@ -265,7 +283,10 @@ class CustomerIdentity(models.Model):
         version = sealing.current_version()
         # Sealed rows keep their plain columns empty: with a key, fetch the sealed text instead.
         fetched = fields if not version else (field for field in fields if field not in sealed)
-        records = super()._fetch_query(query, OrderedSet([*fetched, *extra]))
+        # As superuser: no user may read the sealed text (the query keeps the reader's access rules).
+        records = self.browse(
+            super(CustomerIdentity, self.sudo())._fetch_query(query, OrderedSet([*fetched, *extra]))._ids
+        )
         # The values asked for: a read of some fields opens every text, but fills only their caches.
         plain = records._unseal_into_cache([field.name for field in sealed])
         if plain and version:
@@ -412,6 +433,8 @@ class CustomerIdentity(models.Model):
     def write(self, vals):
         self._check_sealing_not_written(vals)
         self._check_email_format(vals)
+        if "partner_id" in vals and any(identity.partner_id.id != vals["partner_id"] for identity in self.sudo()):
+            raise UserError(self.env._("An identity stays with its member: it cannot be moved to another one."))
         if "pseudonym" in vals:
             for identity in self.sudo():
                 member = (

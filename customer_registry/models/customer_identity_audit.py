@@ -13,8 +13,11 @@ AUDIT_CHANNELS = [
     ("access_export", "Member's copy of their data"),
     ("lookup", "Lookup by email or phone (forgot my card)"),
     ("server", "Server code (scheduled action, shell)"),
+    ("search", "Search by a personal value"),
 ]
 BUFFER_KEY = "customer_registry.identity_audit"
+# Searches by personal values of the request: [(user id, value name, SQL condition, table alias)].
+SEARCHES_KEY = "customer_registry.identity_audit_searches"
 PURGE_SETTING = "customer_registry.audit_purge"
 
 
@@ -190,6 +193,38 @@ class CustomerIdentityAudit(models.Model):
             members.update(filter(None, company_codes))
 
     @api.model
+    def _record_search(self, field_name, condition, alias):
+        """Note a search by the identity value `field_name` (`condition` on the identities aliased `alias`).
+
+        At commit, the members the condition matches are named in the request's
+        `search` entry: whose value the search could confirm, found or not.
+        """
+        cr = self.env.cr
+        searches = cr.precommit.data.get(SEARCHES_KEY)
+        if searches is None:
+            searches = cr.precommit.data[SEARCHES_KEY] = {}
+            if BUFFER_KEY not in cr.precommit.data:
+                cr.precommit.add(self._flush_buffer)
+        # The same condition searched twice in a request is resolved once (its parameters may be lists).
+        searches.setdefault((self.env.uid, field_name, alias, condition.code, repr(condition.params)), condition)
+
+    def _resolve_searches(self, searches):
+        """The members each recorded search condition matches, into the buffer (one query per condition)."""
+        for (uid, field_name, alias, _code, _params), condition in searches.items():
+            self.env.cr.execute(
+                SQL(
+                    """SELECT %(alias)s.company_id, %(alias)s.pseudonym
+                         FROM customer_identity AS %(alias)s WHERE %(condition)s""",
+                    alias=SQL.identifier(alias),
+                    condition=condition,
+                )
+            )
+            codes = {}
+            for company_id, code in self.env.cr.fetchall():
+                codes.setdefault(company_id, []).append(code)
+            self.with_user(uid)._record([field_name], "search", codes)
+
+    @api.model
     def _record_members(self, field_names, channel, members):
         """`_record` for members (res.partner) rather than their identities."""
         codes = {}
@@ -198,6 +233,9 @@ class CustomerIdentityAudit(models.Model):
         self._record(field_names, channel, codes)
 
     def _flush_buffer(self):
+        searches = self.env.cr.precommit.data.pop(SEARCHES_KEY, None)
+        if searches:
+            self._resolve_searches(searches)
         buffer = self.env.cr.precommit.data.pop(BUFFER_KEY, None)
         if not buffer:
             return

@@ -31,3 +31,5 @@ from . import test_bulk_enrollment
 from . import test_erasure_proof
 from . import test_allergen_order_lines
 from . import test_rev10_audit_attacks
+from . import test_erasure_channels
+from . import test_identity_hardening
