@@ -190,10 +190,10 @@ def partner_guard_sql(partner_model):
                                                   AND c.purpose = 'marketing' AND c.withdrawn_at IS NULL);
             IF TG_OP = 'INSERT' OR NOT OLD.is_registry_member THEN
                 -- The enrollment date, from which the storage limit counts for a member who never
-                -- bought (not the contact's creation: a contact of years enrolled today is new).
-                NEW.registry_enrolled_at := CASE WHEN TG_OP = 'INSERT'
-                    THEN COALESCE(NEW.registry_enrolled_at, now() AT TIME ZONE 'UTC')
-                    ELSE now() AT TIME ZONE 'UTC' END;
+                -- bought (not the contact's creation: a contact of years enrolled today is new). The
+                -- database's clock, whatever was written (a context default or an import would erase
+                -- a new member the next night).
+                NEW.registry_enrolled_at := now() AT TIME ZONE 'UTC';
                 IF EXISTS (SELECT 1 FROM res_partner child WHERE child.parent_id = NEW.id)
                    OR EXISTS (SELECT 1 FROM res_users WHERE partner_id = NEW.id)
                    OR EXISTS (SELECT 1 FROM res_company WHERE partner_id = NEW.id)

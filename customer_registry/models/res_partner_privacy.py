@@ -363,7 +363,13 @@ class ResPartner(models.Model):
                 for form in (value, json.dumps(value)[1:-1]):  # as written, and as JSON escapes it
                     patterns.add(f"%{escape_psql(form)}%")
         if patterns and "bus.bus" in self.env:
-            _delete_returning(self.env.cr, "bus_bus", SQL("message ILIKE ANY(%s)", sorted(patterns)))
+            # Only notifications carrying messages are searched value by value (the till's own sync
+            # notifications are many and never hold a message).
+            _delete_returning(
+                self.env.cr,
+                "bus_bus",
+                SQL("message LIKE '%%mail.message%%' AND message ILIKE ANY(%s)", sorted(patterns)),
+            )
 
     @api.model
     def _registry_erase_ledger_notes(self, member_ids):

@@ -2,6 +2,7 @@
 
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import RegistryCase, stored_places
@@ -121,6 +122,29 @@ class TestErasureChannels(RegistryCase):
             self.env["res.partner"]._cron_registry_storage_limits()
         contact.invalidate_recordset()
         self.assertFalse(contact.registry_erased_at, "the daily job erased a member who enrolled today")
+
+    def test_the_enrollment_date_is_the_databases(self):
+        """Written, imported or given as a context default, an earlier enrollment date would erase a new
+        member the next night: the ORM refuses it, the database sets its own clock whatever was written."""
+        Partner = self.env["res.partner"].with_user(self.pii_user)
+        with self.assertRaises(UserError):
+            Partner.create({**PERSON, "is_registry_member": True, "registry_enrolled_at": "2020-01-01 00:00:00"})
+        member = Partner.with_context(default_registry_enrolled_at="2020-01-01 00:00:00").create(
+            {**PERSON, "is_registry_member": True}
+        )
+        with self.assertRaises(UserError):
+            member.write({"registry_enrolled_at": "2020-01-01 00:00:00"})
+        backdated = (
+            self.env["res.partner"]
+            .sudo()
+            .create({"name": "Qearly", "is_registry_member": True, "registry_enrolled_at": "2020-01-01 00:00:00"})
+        )
+        self.env.flush_all()
+        self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+        now = self.env.cr.fetchone()[0]
+        (member | backdated).invalidate_recordset(["registry_enrolled_at"])
+        self.assertEqual(member.registry_enrolled_at.replace(microsecond=0), now.replace(microsecond=0))
+        self.assertEqual(backdated.registry_enrolled_at.replace(microsecond=0), now.replace(microsecond=0))
 
     # 5. A loyalty adjustment's reason, typed by staff about the member
     def test_a_loyalty_adjustment_reason_is_erased(self):
