@@ -16,7 +16,7 @@ AUDIT_CHANNELS = [
     ("search", "Search by a personal value"),
 ]
 BUFFER_KEY = "customer_registry.identity_audit"
-# Searches by personal values of the request: [(user id, value name, SQL condition, table alias)].
+# Searches by personal values of the request: {(user id, companies, value name, alias, ...): SQL condition}.
 SEARCHES_KEY = "customer_registry.identity_audit_searches"
 PURGE_SETTING = "customer_registry.audit_purge"
 
@@ -206,17 +206,27 @@ class CustomerIdentityAudit(models.Model):
             if BUFFER_KEY not in cr.precommit.data:
                 cr.precommit.add(self._flush_buffer)
         # The same condition searched twice in a request is resolved once (its parameters may be lists).
-        searches.setdefault((self.env.uid, field_name, alias, condition.code, repr(condition.params)), condition)
+        key = (self.env.uid, tuple(self.env.companies.ids), field_name, alias, condition.code, repr(condition.params))
+        searches.setdefault(key, condition)
 
     def _resolve_searches(self, searches):
-        """The members each recorded search condition matches, into the buffer (one query per condition)."""
-        for (uid, field_name, alias, _code, _params), condition in searches.items():
+        """The members each recorded search condition matches among those its user could see (the
+        user's record rules in the companies of the search), into the buffer: one query per condition."""
+        for (uid, company_ids, field_name, alias, _code, _params), condition in searches.items():
+            visible = (
+                self.env["customer.identity"]
+                .with_user(uid)
+                .with_context(allowed_company_ids=list(company_ids))
+                ._search([])
+            )
             self.env.cr.execute(
                 SQL(
                     """SELECT %(alias)s.company_id, %(alias)s.pseudonym
-                         FROM customer_identity AS %(alias)s WHERE %(condition)s""",
+                         FROM customer_identity AS %(alias)s
+                        WHERE %(condition)s AND %(alias)s.id IN %(visible)s""",
                     alias=SQL.identifier(alias),
                     condition=condition,
+                    visible=visible.subselect(),
                 )
             )
             codes = {}

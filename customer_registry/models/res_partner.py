@@ -531,9 +531,16 @@ class ResPartner(models.Model):
         # address of messages it wrote, the record name of activities on it.
         self.env.cr.execute(
             SQL(
-                """DELETE FROM mail_tracking_value value USING ir_model_fields field
+                """-- The other document's history stays (and the other side of a change, another
+                -- customer's): the contact's side shows its card code instead of its name.
+                UPDATE mail_tracking_value value SET old_value_char = partner.pseudonym
+                  FROM ir_model_fields field, res_partner partner
                  WHERE value.field_id = field.id AND field.relation = 'res.partner'
-                   AND (value.old_value_integer = ANY(%(ids)s) OR value.new_value_integer = ANY(%(ids)s));
+                   AND value.old_value_integer = partner.id AND partner.id = ANY(%(ids)s);
+                UPDATE mail_tracking_value value SET new_value_char = partner.pseudonym
+                  FROM ir_model_fields field, res_partner partner
+                 WHERE value.field_id = field.id AND field.relation = 'res.partner'
+                   AND value.new_value_integer = partner.id AND partner.id = ANY(%(ids)s);
                 UPDATE mail_message SET email_from = NULL, reply_to = NULL
                  WHERE author_id = ANY(%(ids)s) AND (email_from IS NOT NULL OR reply_to IS NOT NULL);
                 UPDATE mail_activity activity SET res_name = partner.name FROM res_partner partner

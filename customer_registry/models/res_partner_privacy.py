@@ -301,21 +301,24 @@ class ResPartner(models.Model):
         cr = self.env.cr
         if "sms.sms" not in self.env:
             return
-        wanted = {digits for digits in map(sealing.normalize_phone, phones) if len(digits) >= 6}
-
-        def same_number(digits):
-            # With or without the country code: one is the other, or ends with it (a national number).
-            return any(
-                digits == known
-                or (min(len(digits), len(known)) >= 8 and (digits.endswith(known) or known.endswith(digits)))
-                for known in wanted
-            )
+        # A number as the member gave it, and, given without its country code, with the shop's
+        # (+47 912 34 567 and 912 34 567 in a Norwegian shop): exact numbers only, never a suffix
+        # (+1 479 123 4567 is someone else's).
+        country_code = str(self.env.company.country_id.phone_code or "")
+        wanted = set()
+        for phone in phones:
+            digits = sealing.normalize_phone(phone)
+            if len(digits) < 6:
+                continue
+            wanted.add(digits)
+            if country_code and not phone.strip().startswith(("+", "00")):
+                wanted.add(country_code + digits.lstrip("0"))
 
         def by_number(table, column):
             if not wanted:
                 return []
             # The last six digits narrow the rows read; the whole normalised number decides.
-            patterns = [f"%{digits[-6:]}%" for digits in wanted]
+            patterns = [f"%{digits[-6:]}" for digits in wanted]
             cr.execute(
                 SQL(
                     "SELECT id, %s FROM %s WHERE %s LIKE ANY(%s)",
@@ -329,13 +332,23 @@ class ResPartner(models.Model):
                 row_id
                 for row_id, value in cr.fetchall()
                 if any(
-                    same_number(sealing.normalize_phone(number))
+                    sealing.normalize_phone(number) in wanted
                     for number in (value or "").replace(";", ",").replace("\n", ",").split(",")
                 )
             ]
 
         sms_ids = by_number("sms_sms", "number")
         _delete_returning(cr, "sms_sms", SQL("partner_id = ANY(%s) OR id = ANY(%s)", list(member_ids), sms_ids))
+        # An SMS from another document's chatter to the member: its notification keeps the number.
+        notification_ids = by_number("mail_notification", "sms_number")
+        cr.execute(
+            SQL(
+                """UPDATE mail_notification SET sms_number = NULL
+                    WHERE sms_number IS NOT NULL AND (res_partner_id = ANY(%s) OR id = ANY(%s))""",
+                list(member_ids),
+                notification_ids,
+            )
+        )
         if "sms.composer" in self.env:
             composer_ids = {
                 *by_number("sms_composer", "numbers"),
@@ -354,21 +367,23 @@ class ResPartner(models.Model):
     @api.model
     def _registry_erase_notifications(self, values):
         """The bus's pending notifications naming the members (kept a day for clients that reconnect):
-        the chatter and mails they carried are gone, their copies go too. Values of fewer than four
-        characters are not searched (they would match anyone's notifications)."""
+        the chatter and mails they carried are gone, their copies go too. A value counts whole, not as
+        part of a longer one (kari@ is not in nikari@, Storgata 1 not in Storgata 12); values of fewer
+        than four characters are not searched."""
         patterns = set()
         for value in values:
             value = value.strip()
             if len(value) >= 4:
                 for form in (value, json.dumps(value)[1:-1]):  # as written, and as JSON escapes it
-                    patterns.add(f"%{escape_psql(form)}%")
+                    literal = "".join(char if char.isalnum() else "\\" + char for char in form)
+                    patterns.add(f"(^|[^[:alnum:]]){literal}([^[:alnum:]]|$)")
         if patterns and "bus.bus" in self.env:
             # Only notifications carrying messages are searched value by value (the till's own sync
             # notifications are many and never hold a message).
             _delete_returning(
                 self.env.cr,
                 "bus_bus",
-                SQL("message LIKE '%%mail.message%%' AND message ILIKE ANY(%s)", sorted(patterns)),
+                SQL("message LIKE '%%mail.message%%' AND message ~* ANY(%s)", sorted(patterns)),
             )
 
     @api.model

@@ -1,5 +1,6 @@
 """Erasure and storage limits through channels an outside review found the earlier proofs missed (issue 10)."""
 
+import json
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
@@ -277,3 +278,81 @@ class TestErasureTillChannels(PosPrivacyCase):
             [],
             f"pos_payment.cardholder_name after erasure ({before})",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestErasureLeavesOthers(RegistryCase):
+    """What the erasure of Kari (kari@example.com, +47 912 34 567, Storgata 1) must not touch: other people's
+    numbers, addresses and documents that merely look like hers (found by a review of the erasure above)."""
+
+    def commit_like(self):
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+
+    def erase_kari(self):
+        self.commit_like()
+        self.member.with_user(self.pii_user)._registry_erase("request")
+        self.commit_like()
+
+    def bus_note(self, body):
+        return (
+            self.env["bus.bus"]
+            .sudo()
+            .create(
+                {
+                    "channel": json.dumps(["probe", "res.partner", 1]),
+                    "message": json.dumps({"type": "mail.message/inbox", "payload": {"body": body}}),
+                }
+            )
+        )
+
+    def test_an_sms_to_another_number_ending_like_hers_stays(self):
+        """+1 479 123 4567 (a US number) ends with Kari's digits 4791234567: it is someone else's."""
+        other = self.env["res.partner"].create({"name": "Joe Smith", "phone": "+1 479 123 4567"})
+        sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .create({"number": "+1 479 123 4567", "body": "Joe, your order is ready", "partner_id": other.id})
+        )
+        self.erase_kari()
+        self.assertTrue(sms.exists(), "another person's SMS was deleted by Kari's erasure")
+
+    def test_notifications_of_longer_addresses_stay_and_hers_go(self):
+        others = self.bus_note("Ola: write to nikari@example.com")
+        street = self.bus_note("Ola moved to Storgata 12")
+        hers = self.bus_note("Kari moved to Storgata 1, write to kari@example.com")
+        self.erase_kari()
+        self.assertTrue(others.exists(), "a notification naming nikari@example.com was deleted")
+        self.assertTrue(street.exists(), "a notification naming Storgata 12 was deleted")
+        self.assertFalse(hers.exists(), "the notification naming Kari stays")
+
+    def test_another_documents_change_to_another_customer_stays(self):
+        """A receipt of Kari's was corrected to Ola: its history stays, Kari's side shows her card code."""
+        ola = self.env["res.partner"].create({"name": "Ola Hansen"})
+        move = self.env["account.move"].create(
+            {
+                "move_type": "out_receipt",
+                "partner_id": self.member.id,
+                "invoice_line_ids": [(0, 0, {"name": "Cake", "quantity": 1, "price_unit": 100.0})],
+            }
+        )
+        self.commit_like()
+        move.partner_id = ola
+        self.commit_like()
+        self.erase_kari()
+        self.env.cr.execute(
+            "SELECT old_value_char FROM mail_tracking_value WHERE old_value_integer = %s AND new_value_integer = %s",
+            [self.member.id, ola.id],
+        )
+        self.assertEqual(self.env.cr.fetchall(), [(self.member.pseudonym,)], "the change to Ola stays, under the code")
+
+    def test_an_sms_to_her_from_another_document_leaves_no_number(self):
+        shop = self.env["res.partner"].create({"name": "Bakery front desk"})
+        shop._message_sms(
+            "Your cake is ready", partner_ids=self.member.ids, sms_pid_to_number={self.member.id: "+4791234567"}
+        )
+        self.commit_like()
+        self.assertTrue(stored_places(self.env, ["4791234567"]), "precondition: the number is stored")
+        self.erase_kari()
+        after = stored_places(self.env, ["4791234567", "91234567"])
+        self.assertEqual(after, {}, f"Kari's number after her erasure: {after}")

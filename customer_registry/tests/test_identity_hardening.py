@@ -76,6 +76,19 @@ class TestIdentityHardening(RegistryCase):
             0,
         )
 
+    def test_a_search_names_only_members_its_user_could_see(self):
+        """A user of the other company searching Kari's email finds nothing (the company rule hides her): the
+        audit must not say that user confirmed her value."""
+        self.env.cr.precommit.run()
+        Identity = self.env["customer.identity"].with_user(self.other_pii_user)
+        self.assertEqual(Identity.search_count([("email", "=", "kari@example.com")]), 0)
+        self.env.cr.precommit.run()
+        entries = self.env["customer.identity.audit"].search(
+            [("channel", "=", "search"), ("user_id", "=", self.other_pii_user.id)]
+        )
+        self.assertEqual(len(entries), 1, "the search is audited")
+        self.assertFalse(entries.member_codes, "an entry names Kari for a search that could not see her")
+
     def test_an_identity_stays_with_its_member(self):
         """Moved to an erased member by one import (row by row, flushing), Kari's values were then read and
         audited under the erased member's code, and erasing Kari would have left them behind."""
