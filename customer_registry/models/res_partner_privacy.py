@@ -314,16 +314,18 @@ class ResPartner(models.Model):
             if country_code and not phone.strip().startswith(("+", "00")):
                 wanted.add(country_code + digits.lstrip("0"))
 
-        def by_number(table, column):
+        def by_number(table, column, where=None):
             if not wanted:
                 return []
             # The last six digits narrow the rows read; the whole normalised number decides.
             patterns = [f"%{digits[-6:]}" for digits in wanted]
             cr.execute(
                 SQL(
-                    "SELECT id, %s FROM %s WHERE %s LIKE ANY(%s)",
+                    "SELECT id, %s FROM %s WHERE %s AND %s IS NOT NULL AND %s LIKE ANY(%s)",
                     SQL.identifier(column),
                     SQL.identifier(table),
+                    where or SQL("TRUE"),
+                    SQL.identifier(column),
                     SQL("regexp_replace(%s, '[^0-9]', '', 'g')", SQL.identifier(column)),
                     patterns,
                 )
@@ -340,7 +342,7 @@ class ResPartner(models.Model):
         sms_ids = by_number("sms_sms", "number")
         _delete_returning(cr, "sms_sms", SQL("partner_id = ANY(%s) OR id = ANY(%s)", list(member_ids), sms_ids))
         # An SMS from another document's chatter to the member: its notification keeps the number.
-        notification_ids = by_number("mail_notification", "sms_number")
+        notification_ids = by_number("mail_notification", "sms_number", SQL("notification_type = 'sms'"))
         cr.execute(
             SQL(
                 """UPDATE mail_notification SET sms_number = NULL
