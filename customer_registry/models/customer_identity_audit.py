@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 from odoo.service.server import thread_local
 from odoo.tools import SQL
@@ -213,12 +213,17 @@ class CustomerIdentityAudit(models.Model):
         """The members each recorded search condition matches among those its user could see (the
         user's record rules in the companies of the search), into the buffer: one query per condition."""
         for (uid, company_ids, field_name, alias, _code, _params), condition in searches.items():
-            visible = (
-                self.env["customer.identity"]
-                .with_user(uid)
-                .with_context(allowed_company_ids=list(company_ids))
-                ._search([])
-            )
+            try:
+                visible = (
+                    self.env["customer.identity"]
+                    .with_user(uid)
+                    .with_context(allowed_company_ids=list(company_ids))
+                    ._search([])
+                )
+            except AccessError:
+                # A user who may not read identities saw none of them: the search is recorded, naming nobody.
+                self.with_user(uid)._record([field_name], "search")
+                continue
             self.env.cr.execute(
                 SQL(
                     """SELECT %(alias)s.company_id, %(alias)s.pseudonym

@@ -5,7 +5,7 @@ import psycopg2
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from .common import RegistryCase
 from .sealing_common import new_key, registry_keys
@@ -88,6 +88,14 @@ class TestIdentityHardening(RegistryCase):
         )
         self.assertEqual(len(entries), 1, "the search is audited")
         self.assertFalse(entries.member_codes, "an entry names Kari for a search that could not see her")
+        # A condition reached by a user who may not read identities at all (another module's search, say):
+        # the request still commits, and the entry names nobody.
+        self.env["customer.identity.audit"].with_user(self.cashier)._record_search(
+            "email", SQL("TRUE"), "customer_identity"
+        )
+        self.env.cr.precommit.run()
+        cashier_entry = self.env["customer.identity.audit"].search([("user_id", "=", self.cashier.id)])
+        self.assertEqual((cashier_entry.channel, cashier_entry.member_codes), ("search", False))
 
     def test_an_identity_stays_with_its_member(self):
         """Moved to an erased member by one import (row by row, flushing), Kari's values were then read and
