@@ -174,6 +174,17 @@ class CustomerIdentityAudit(models.Model):
     # Buffering: at most one INSERT per request, whatever was read.
 
     @api.model
+    def _pending(self, key):
+        """The request's dict under `key` (reads or searches to write at commit), the commit's flush
+        scheduled once whichever comes first."""
+        data = self.env.cr.precommit.data
+        if key not in data:
+            if BUFFER_KEY not in data and SEARCHES_KEY not in data:
+                self.env.cr.precommit.add(self._flush_buffer)
+            data[key] = {}
+        return data[key]
+
+    @api.model
     def _record(self, field_names, channel, codes=None):
         """Note that `field_names` of the members `codes` ({company id: [card codes]}) were read.
 
@@ -181,11 +192,7 @@ class CustomerIdentityAudit(models.Model):
         company), whatever the request read. No codes: a lookup that found
         nobody, recorded in the current company.
         """
-        cr = self.env.cr
-        buffer = cr.precommit.data.get(BUFFER_KEY)
-        if buffer is None:
-            buffer = cr.precommit.data[BUFFER_KEY] = {}
-            cr.precommit.add(self._flush_buffer)
+        buffer = self._pending(BUFFER_KEY)
         for company_id, company_codes in (codes or {self.env.company.id: []}).items():
             key = (channel, self.env.uid, company_id or self.env.company.id)
             names, members = buffer.setdefault(key, (set(), set()))
@@ -199,12 +206,7 @@ class CustomerIdentityAudit(models.Model):
         At commit, the members the condition matches are named in the request's
         `search` entry: whose value the search could confirm, found or not.
         """
-        cr = self.env.cr
-        searches = cr.precommit.data.get(SEARCHES_KEY)
-        if searches is None:
-            searches = cr.precommit.data[SEARCHES_KEY] = {}
-            if BUFFER_KEY not in cr.precommit.data:
-                cr.precommit.add(self._flush_buffer)
+        searches = self._pending(SEARCHES_KEY)
         # The same condition searched twice in a request is resolved once (its parameters may be lists).
         key = (self.env.uid, tuple(self.env.companies.ids), field_name, alias, condition.code, repr(condition.params))
         searches.setdefault(key, condition)
@@ -248,9 +250,10 @@ class CustomerIdentityAudit(models.Model):
         self._record(field_names, channel, codes)
 
     def _flush_buffer(self):
-        searches = self.env.cr.precommit.data.pop(SEARCHES_KEY, None)
-        if searches:
+        # Resolved into the buffer before leaving the request's data: no second flush is scheduled.
+        if searches := self.env.cr.precommit.data.get(SEARCHES_KEY):
             self._resolve_searches(searches)
+        self.env.cr.precommit.data.pop(SEARCHES_KEY, None)
         buffer = self.env.cr.precommit.data.pop(BUFFER_KEY, None)
         if not buffer:
             return

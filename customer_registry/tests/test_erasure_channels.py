@@ -92,17 +92,21 @@ class TestErasureChannels(RegistryCase):
         self.assertEqual(rows, [], f"bus_bus.message keeps the chatter; all places: {self.leftovers()}")
 
     # 4. The storage limit: an old contact enrolled today, never bought
-    def test_a_contact_enrolled_today_is_not_due(self):
+    def enroll_an_old_contact(self):
+        """A contact of the shop's address book for three years, joining the register today (24-month limit)."""
         contact = self.env["res.partner"].create(dict(PERSON))
         self.env.flush_all()
-        # A contact of the shop's address book for three years; it joins the register today.
         self.env.cr.execute(
             "UPDATE res_partner SET create_date = now() - interval '3 years' WHERE id = %s", [contact.id]
         )
         contact.invalidate_recordset()
         contact.with_user(self.pii_user).write({"is_registry_member": True})
-        self.assertTrue(contact.is_registry_member)
         self.company.registry_erase_inactive_months = 24
+        return contact
+
+    def test_a_contact_enrolled_today_is_not_due(self):
+        contact = self.enroll_an_old_contact()
+        self.assertTrue(contact.is_registry_member)
         erase, _health = self.env["res.partner"]._registry_storage_limit_due(self.company)
         self.assertNotIn(
             contact.pseudonym,
@@ -111,14 +115,7 @@ class TestErasureChannels(RegistryCase):
         )
 
     def test_the_job_keeps_a_contact_enrolled_today(self):
-        contact = self.env["res.partner"].create(dict(PERSON))
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE res_partner SET create_date = now() - interval '3 years' WHERE id = %s", [contact.id]
-        )
-        contact.invalidate_recordset()
-        contact.with_user(self.pii_user).write({"is_registry_member": True})
-        self.company.registry_erase_inactive_months = 24
+        contact = self.enroll_an_old_contact()
         with patch.object(type(self.env["ir.cron"]), "_commit_progress", lambda *args, **kwargs: 0):
             self.env["res.partner"]._cron_registry_storage_limits()
         contact.invalidate_recordset()
